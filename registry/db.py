@@ -1,0 +1,109 @@
+"""Database engines from a URL, shared by the app, the CLI and Piccolo's own tooling."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "ami.sqlite3"
+
+
+class DatabaseURLError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    engine: str  # "sqlite" or "postgres"
+    sqlite_path: Path | None = None
+    postgres: dict[str, object] | None = None
+
+
+def parse_database_url(url: str | None) -> DatabaseTarget:
+    if not url:
+        return DatabaseTarget(engine="sqlite", sqlite_path=DEFAULT_SQLITE_PATH)
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy spells them.
+        raw = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+        if not raw:
+            raise DatabaseURLError(f"AMI_DATABASE_URL={url!r}: expected sqlite:///path")
+        path = Path(unquote(raw))
+        if not path.is_absolute():
+            path = (Path.cwd() / path).resolve()
+        return DatabaseTarget(engine="sqlite", sqlite_path=path)
+    if parts.scheme in {"postgresql", "postgres", "postgresql+asyncpg"}:
+        if not parts.hostname or not parts.path.strip("/"):
+            raise DatabaseURLError(
+                f"AMI_DATABASE_URL={url!r}: expected postgresql://user:pass@host:port/db"
+            )
+        config: dict[str, object] = {
+            "host": parts.hostname,
+            "port": parts.port or 5432,
+            "database": unquote(parts.path.lstrip("/")),
+            "user": unquote(parts.username or "postgres"),
+        }
+        if parts.password:
+            config["password"] = unquote(parts.password)
+        return DatabaseTarget(engine="postgres", postgres=config)
+    raise DatabaseURLError(
+        f"AMI_DATABASE_URL={url!r}: unsupported scheme {parts.scheme!r} (sqlite or postgresql)"
+    )
+
+
+def make_engine(target: DatabaseTarget) -> Engine:
+    if target.engine == "sqlite":
+        assert target.sqlite_path is not None
+        target.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        # WAL is a property of the file: set it once, every later connection inherits it.
+        with sqlite3.connect(target.sqlite_path) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+        return SQLiteEngine(path=str(target.sqlite_path), timeout=30)
+    assert target.postgres is not None
+    return PostgresEngine(config=dict(target.postgres))
+
+
+def engine_from_environment() -> Engine:
+    return make_engine(parse_database_url(os.environ.get("AMI_DATABASE_URL")))
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.engine_type == "postgres"
+
+
+def all_tables() -> list[type]:
+    from piccolo.conf.apps import Finder
+
+    return Finder().get_table_classes()
+
+
+def use_engine(engine: Engine) -> None:
+    """Point every table at this engine (instead of the one piccolo_conf built at import)."""
+    for table in all_tables():
+        table._meta._db = engine
+
+
+async def truncate_all(engine: Engine) -> None:
+    names = [t._meta.tablename for t in all_tables()]
+    if is_postgres(engine):
+        await engine.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+        return
+    for name in names:
+        await engine.run_ddl(f"DELETE FROM {name}")
+
+
+def write_transaction(engine: Engine):  # type: ignore[no-untyped-def]
+    """A transaction that takes the write lock at once on SQLite (no upgrade deadlocks)."""
+    if is_postgres(engine):
+        return engine.transaction()
+    from piccolo.engine.sqlite import TransactionType
+
+    return engine.transaction(transaction_type=TransactionType.immediate)

@@ -1,0 +1,22 @@
+"""Applies every app's migrations, in dependency order; safe to run again."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from piccolo.apps.migrations.commands.forwards import run_forwards
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+async def migrate_all() -> str:
+    output = io.StringIO()
+    # Piccolo prints its progress; keep it for callers that want to show it.
+    with contextlib.redirect_stdout(output):
+        result = await run_forwards(app_name="all")
+    if not result.success:
+        raise MigrationError(result.message or output.getvalue())
+    return output.getvalue()
