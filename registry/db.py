@@ -12,6 +12,9 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
+# Piccolo's own tooling (and engine_finder) look for the configuration here.
+os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "ami.sqlite3"
 
@@ -86,7 +89,10 @@ def all_tables() -> list[type]:
 
 
 def use_engine(engine: Engine) -> None:
-    """Point every table at this engine (instead of the one piccolo_conf built at import)."""
+    """Point every table, and engine_finder(), at this engine."""
+    import registry.piccolo_conf
+
+    registry.piccolo_conf.DB = engine
     for table in all_tables():
         table._meta._db = engine
 

@@ -12,6 +12,7 @@ APPS = [
     "registry.labels.piccolo_app",
     "registry.calls.piccolo_app",
     "registry.projects.piccolo_app",
+    "registry.harvest.piccolo_app",
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

@@ -56,3 +56,80 @@ async def db(database):
 
     await truncate_all(database)
     yield database
+
+
+PASSWORD = "correct horse battery staple"  # noqa: S105
+
+
+@pytest.fixture
+def settings(db):
+    from app.settings import load_settings
+
+    return load_settings()
+
+
+@pytest.fixture
+async def app(settings):
+    from app.factory import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app):
+    """Real HTTP through the whole app (middleware, CSRF, templates, error handlers)."""
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_user(db):
+    """Creates a verified user with the given roles; returns the User row."""
+    from registry.accounts.service import create_user
+
+    counter = {"n": 0}
+
+    async def factory(*roles: str, email: str | None = None, name: str | None = None,
+                      password: str = PASSWORD, organisation: str = ""):
+        counter["n"] += 1
+        return await create_user(
+            email=email or f"user{counter['n']}@example.org",
+            name=name or f"Utilisatrice {counter['n']}", password=password,
+            roles=list(roles), verified=True, organisation=organisation)
+
+    return factory
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
+
+
+async def login(client, email: str, password: str = PASSWORD):
+    """Logs in through the real form; returns the response of the POST."""
+    page = await client.get("/login")
+    return await client.post("/login", data={"email": email, "password": password,
+                                             "_csrf_token": csrf_from(page.text)})
+
+
+async def post_form(client, page_url: str, action: str, data: dict):
+    """Loads a page for its CSRF token, then posts the form to `action`."""
+    page = await client.get(page_url)
+    return await client.post(action, data={**data, "_csrf_token": csrf_from(page.text)})
+
+
+@pytest.fixture
+def api_token(db):
+    """Creates a personal API token for a user; returns the Authorization header."""
+    from registry.accounts.service import create_api_token
+
+    async def factory(user) -> dict[str, str]:
+        token = await create_api_token(user.id, name="tests")
+        return {"Authorization": f"Bearer {token}"}
+
+    return factory

@@ -1,0 +1,86 @@
+"""The application factory: settings, database, templates, routes, errors and lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app.controllers.accounts import AccountPages, ProfilePages
+from app.controllers.api.me import me
+from app.controllers.manage import AdminPages, ManagePages
+from app.controllers.public import PublicPages, healthz
+from app.mail import Mailer
+from app.settings import Settings, load_settings
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.middleware import identity_middleware
+from app.web.schema_page import PlainSchemaPage
+from app.web.templating import build_environment
+from registry.db import is_postgres, make_engine, use_engine
+
+STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("ami")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    engine = make_engine(settings.database)
+    use_engine(engine)
+    environment = build_environment()
+    mailer = Mailer(templates=environment, sender=settings.mail_from,
+                    smtp_url=settings.smtp_url, outbox_dir=settings.var_dir / "outbox")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if is_postgres(engine):
+            await engine.start_connection_pool(min_size=1, max_size=20)
+        scheduler = None
+        if settings.scheduler:
+            scheduler = _start_scheduler(settings)
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown()
+            if is_postgres(engine):
+                await engine.close_connection_pool()
+
+    return Litestar(
+        route_handlers=[
+            PublicPages, AccountPages, ProfilePages, ManagePages, AdminPages, healthz, me,
+            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+        ],
+        middleware=[identity_middleware],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_httponly=False,
+                               cookie_secure=settings.secure_cookies, exclude=["/api/"]),
+        template_config=TemplateConfig(
+            instance=JinjaTemplateEngine.from_environment(environment)),
+        openapi_config=OpenAPIConfig(
+            title="AMI Algorithmes ouverts — API", version="1.0.0",
+            description="API publique du registre et API des appels, candidatures et "
+                        "évaluations (jetons personnels).",
+            path="/schema", render_plugins=[PlainSchemaPage(), JsonRenderPlugin()]),
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"settings": settings, "mailer": mailer, "engine": engine}),
+        lifespan=[lifespan],
+        debug=False,
+    )
+
+
+def _start_scheduler(settings: Settings):  # type: ignore[no-untyped-def]
+    try:
+        from app.scheduler import start_scheduler
+    except ImportError:
+        log.warning("scheduler module not available: scheduled jobs are off")
+        return None
+    return start_scheduler(settings)

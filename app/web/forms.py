@@ -1,0 +1,71 @@
+"""Small helpers shared by the HTML form handlers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from litestar import Request
+from litestar.response import Redirect
+
+from app.i18n import gettext as _
+from registry.errors import DomainError
+
+FLASH_COOKIE = "ami_flash"
+
+# Flash messages travel as codes, never as text taken from the request.
+FLASH_MESSAGES = {
+    "logged_in": ("success", "Vous êtes connecté."),
+    "logged_out": ("info", "Vous êtes déconnecté."),
+    "profile_saved": ("success", "Votre profil a été enregistré."),
+    "password_reset": ("success", "Votre mot de passe a été changé. Vous pouvez vous connecter."),
+    "email_verified": ("success", "Votre adresse est confirmée. Vous pouvez vous connecter."),
+    "token_revoked": ("success", "Le jeton a été révoqué."),
+    "roles_saved": ("success", "Les rôles ont été enregistrés."),
+}
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value) for key, value in form.items()}
+
+
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    form = await request.form()
+    return {key: [str(v) for v in form.getall(key)] for key in form}
+
+
+def field_errors(error: DomainError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for item in error.errors:
+        errors.setdefault(item.field, _(item.message))
+    if not errors:
+        errors["form"] = _(error.detail)
+    return errors
+
+
+def safe_next(target: str | None, default: str = "/account") -> str:
+    """Only same-site paths, so a crafted link cannot send users elsewhere after login."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def redirect_with_flash(path: str, code: str) -> Redirect:
+    response = Redirect(path, status_code=303)
+    response.set_cookie(FLASH_COOKIE, code, max_age=60, httponly=True, samesite="lax", path="/")
+    return response
+
+
+def pop_flash(request: Request) -> dict[str, str] | None:
+    code = request.cookies.get(FLASH_COOKIE)
+    if code not in FLASH_MESSAGES:
+        return None
+    kind, message = FLASH_MESSAGES[code]
+    return {"kind": kind, "message": _(message), "code": code}
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

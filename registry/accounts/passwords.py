@@ -1,0 +1,33 @@
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+MIN_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def password_problem(password: str) -> str | None:
+    """The rule a new password breaks, in French, or None."""
+    if len(password) < MIN_LENGTH:
+        return f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères."
+    if len(password) > 1000:
+        return "Le mot de passe est trop long (1000 caractères au plus)."
+    if len(set(password)) < 5:
+        return "Le mot de passe est trop répétitif."
+    return None

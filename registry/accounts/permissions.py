@@ -1,0 +1,33 @@
+"""Who may do what: small predicates named like sentences, called by guards and domain code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated person behind a request (a browser session or an API token)."""
+
+    id: int
+    email: str
+    name: str
+    roles: frozenset[str]
+    locale: str = "fr"
+    via_token: bool = False
+
+
+def has_role(actor: Actor | None, role: str) -> bool:
+    return actor is not None and role in actor.roles
+
+
+def is_staff(actor: Actor | None) -> bool:
+    return has_role(actor, "manager") or has_role(actor, "admin")
+
+
+def can_manage_roles(actor: Actor | None) -> bool:
+    return has_role(actor, "admin")
+
+
+def can_read_outbox(actor: Actor | None) -> bool:
+    return is_staff(actor)
