@@ -17,9 +17,18 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app.controllers.accounts import AccountPages, ProfilePages
-from app.controllers.api.me import me
+from app.controllers.api.applications import ApplicationsApi
+from app.controllers.api.calls import CallsApi
+from app.controllers.api.me import MeController
+from app.controllers.api.reviews import ReviewsApi
+from app.controllers.applications import ApplicationPages
+from app.controllers.calls import CallPages
 from app.controllers.manage import AdminPages, ManagePages
+from app.controllers.manage_calls import ManageCallPages
 from app.controllers.public import PublicPages, healthz
+from app.controllers.registry_pages import RegistryPages
+from app.controllers.api.projects import ProjectsApi
+from app.controllers.feeds import OpenDataRoutes
 from app.mail import Mailer
 from app.settings import Settings, load_settings
 from app.web.errors import EXCEPTION_HANDLERS
@@ -57,7 +66,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            PublicPages, AccountPages, ProfilePages, ManagePages, AdminPages, healthz, me,
+            PublicPages, AccountPages, ProfilePages, ManagePages, AdminPages, healthz, MeController,
+            CallPages, ApplicationPages, ManageCallPages, CallsApi, ApplicationsApi,
+            RegistryPages, ProjectsApi, OpenDataRoutes,
+            ReviewsApi,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         middleware=[identity_middleware],

@@ -12,11 +12,21 @@ class MigrationError(RuntimeError):
     pass
 
 
-async def migrate_all() -> str:
+async def applied_migrations() -> int:
+    from piccolo.apps.migrations.tables import Migration
+
+    if not await Migration.table_exists():
+        return 0
+    return await Migration.count()
+
+
+async def migrate_all() -> int:
+    """Applies what is missing; returns how many migrations were applied."""
+    before = await applied_migrations()
     output = io.StringIO()
     # Piccolo prints its progress; keep it for callers that want to show it.
     with contextlib.redirect_stdout(output):
         result = await run_forwards(app_name="all")
     if not result.success:
         raise MigrationError(result.message or output.getvalue())
-    return output.getvalue()
+    return await applied_migrations() - before

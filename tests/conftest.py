@@ -62,10 +62,13 @@ PASSWORD = "correct horse battery staple"  # noqa: S105
 
 
 @pytest.fixture
-def settings(db):
+def settings(db, tmp_path):
+    """Settings from the environment, with a var/ folder (outbox, attachments) of the test's own."""
+    import dataclasses
+
     from app.settings import load_settings
 
-    return load_settings()
+    return dataclasses.replace(load_settings(), var_dir=tmp_path / "var")
 
 
 @pytest.fixture
@@ -133,3 +136,56 @@ def api_token(db):
         return {"Authorization": f"Bearer {token}"}
 
     return factory
+
+
+@pytest.fixture
+async def live_server(settings):
+    """The app under uvicorn on a free 127.0.0.1 port, in a thread; yields (base_url, settings)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from app.factory import create_app
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    base_url = f"http://127.0.0.1:{port}"
+    import dataclasses
+
+    live_settings = dataclasses.replace(settings, base_url=base_url)
+    server = uvicorn.Server(uvicorn.Config(create_app(live_settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    yield base_url, live_settings
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture
+async def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("AMI_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing (install Debian's chromium package)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        await instance.close()

@@ -16,6 +16,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from app.i18n import current_language, negotiate
 from app.i18n import gettext as _
 from app.web.templating import page
 from registry.errors import (
@@ -49,6 +50,10 @@ def _json(status: int, detail: str, errors: list[dict[str, str]] | None = None,
 
 
 def _error_page(request: Request, status: int, message: str = "") -> Response:
+    if "lang" not in request.scope.get("state", {}):
+        # Unknown paths never reach the route middleware: choose the language here.
+        current_language.set(negotiate(request.query_params.get("lang"), request.cookies.get("ami_lang"),
+                                       request.headers.get("accept-language", "")))
     template = f"errors/{status}.html" if status in {400, 403, 404, 429, 500} else "errors/error.html"
     return page(template, request, status_code=status, status=status, message=message)  # type: ignore[return-value]
 

@@ -21,6 +21,18 @@ FLASH_MESSAGES = {
     "email_verified": ("success", "Votre adresse est confirmée. Vous pouvez vous connecter."),
     "token_revoked": ("success", "Le jeton a été révoqué."),
     "roles_saved": ("success", "Les rôles ont été enregistrés."),
+    "call_saved": ("success", "L'appel a été enregistré."),
+    "call_moved": ("success", "L'état de l'appel a été changé."),
+    "application_started": ("success", "Votre brouillon de candidature est créé. Il n'est pas encore soumis."),
+    "application_saved": ("success", "Brouillon enregistré. Il n'est pas encore soumis."),
+    "application_submitted": ("success", "Votre candidature est soumise. Un accusé de réception vous a été envoyé."),
+    "application_withdrawn": ("success", "Votre candidature est retirée."),
+    "application_reopened": ("info", "Candidature rouverte : modifiez-la puis soumettez-la à nouveau avant la "
+                                     "date limite. D'ici là, la dernière version soumise compte."),
+    "attachment_added": ("success", "La pièce jointe a été ajoutée."),
+    "attachment_removed": ("success", "La pièce jointe a été supprimée."),
+    "co_applicant_added": ("success", "Le co-candidat a été invité."),
+    "co_applicant_removed": ("success", "Le co-candidat a été retiré."),
 }
 
 

@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install migrate demo serve lint bench messages clean
+
+run: install migrate demo serve
+
+$(UV):
+	python3 -m venv .tools && .tools/bin/pip install --quiet "uv>=0.4"
+
+install: $(UV)
+	$(UV) sync --extra test --frozen --quiet
+
+migrate: install
+	$(VENV)/bin/ami migrate
+
+demo: install
+	$(VENV)/bin/ami demo
+
+serve: install
+	AMI_SCHEDULER=$${AMI_SCHEDULER:-on} $(VENV)/bin/ami serve --host 127.0.0.1 --port 8000
+
+test: install
+	scripts/test.sh
+
+lint: install
+	$(VENV)/bin/ruff check app registry harvesters tests bench
+
+bench: install
+	scripts/bench.sh
+
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -o app/locale/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel update -i app/locale/messages.pot -d app/locale -l en --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .tools var

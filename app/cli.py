@@ -1,0 +1,136 @@
+"""The `ami` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from app.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def current_settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        click.echo(f"Erreur de configuration : {error}", err=True)
+        sys.exit(2)
+
+
+def run_with_database(work: Callable[[], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Runs a coroutine with every table pointed at the configured database."""
+    from registry.db import make_engine, use_engine
+
+    settings = settings or current_settings()
+    use_engine(make_engine(settings.database))
+    return asyncio.run(work())
+
+
+@click.group(help="AMI Algorithmes ouverts : appels, candidatures, évaluations et registre public.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Lance l'application web (et l'ordonnanceur sauf si AMI_SCHEDULER=off).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Processus uvicorn.")
+def serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    current_settings()  # fail now, naming the bad key, rather than inside a worker
+    uvicorn.run("app.factory:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info")
+
+
+@main.command(help="Applique les migrations de la base (sans effet si elles le sont déjà).")
+def migrate() -> None:
+    from registry.migrate import migrate_all
+
+    settings = current_settings()
+    applied = run_with_database(migrate_all, settings)
+    target = settings.database.sqlite_path or "PostgreSQL"
+    click.echo(f"Base {target} : {applied} migration(s) appliquée(s), schéma à jour.")
+
+
+@main.command(help="Charge les données de démonstration (sans effet si elles le sont déjà).")
+def demo() -> None:
+    from registry.demo import DEMO_ACCOUNTS, load_demo
+
+    for line in run_with_database(load_demo):
+        click.echo(line)
+    click.echo("\nComptes de démonstration (adresse / mot de passe) :")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.role:<10} {account.email:<28} {account.password}")
+
+
+@main.group(help="Comptes utilisateurs.")
+def users() -> None:
+    pass
+
+
+@users.command("create", help="Crée un compte ; avec --token, affiche un jeton d'API sur la dernière ligne.")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["applicant", "reviewer", "manager", "admin"]))
+@click.option("--password", default=None, help="Sans mot de passe, le compte passe par « mot de passe oublié ».")
+@click.option("--token", is_flag=True, help="Crée aussi un jeton d'API personnel et l'affiche.")
+def users_create(email: str, name: str, roles: tuple[str, ...], password: str | None, token: bool) -> None:
+    from registry.accounts.service import create_api_token, create_user
+    from registry.errors import InvalidInput
+
+    async def work() -> tuple[Any, str | None]:
+        user = await create_user(email=email, name=name, password=password, roles=list(roles), verified=True)
+        return user, (await create_api_token(user.id, name="ligne de commande") if token else None)
+
+    try:
+        user, api_token = run_with_database(work)
+    except InvalidInput as error:
+        for item in error.errors:
+            click.echo(f"--{item.field}: {item.message}", err=True)
+        sys.exit(2)
+    click.echo(f"Compte créé : {user.email} ({', '.join(roles)})")
+    if api_token:
+        click.echo(api_token)
+
+
+@main.group(help="Journal d'audit.")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="Vérifie la chaîne de hachage du journal d'audit.")
+def audit_verify() -> None:
+    from registry.audit.log import verify_chain
+    from registry.audit.tables import AuditEntry
+
+    async def work() -> tuple[int, list[Any]]:
+        return await AuditEntry.count(), await verify_chain()
+
+    count, problems = run_with_database(work)
+    for problem in problems:
+        click.echo(f"entrée {problem.entry_id} : {problem.reason}")
+    if problems:
+        click.echo(f"Journal altéré : {len(problems)} problème(s) sur {count} entrées.", err=True)
+        sys.exit(1)
+    click.echo(f"Journal intact : {count} entrées vérifiées.")
+
+
+# Command groups contributed by other areas, registered when present.
+for module_name, attribute in (("app.commands.licence", "licence"), ("app.commands.harvest", "harvest"),
+                               ("app.commands.export", "export")):
+    try:
+        main.add_command(getattr(importlib.import_module(module_name), attribute))
+    except ModuleNotFoundError:
+        pass
+
+
+if __name__ == "__main__":
+    main()
