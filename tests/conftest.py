@@ -24,6 +24,7 @@ else:
 os.environ["PICCOLO_CONF"] = "registry.piccolo_conf"
 os.environ["AMI_VAR_DIR"] = str(_tmp / "var")
 os.environ["AMI_SCHEDULER"] = "off"
+os.environ["AMI_PASSWORD_HASHING"] = "fast"
 os.environ.setdefault("AMI_SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
 
 
