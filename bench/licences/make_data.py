@@ -1,6 +1,9 @@
 """Rebuild registry/licences/data/references.json.gz from a ScanCode wheel.
 
-Usage: python bench/licences/make_data.py path/to/scancode_toolkit_mini-*.whl
+Usage: python bench/licences/make_data.py path/to/scancode_toolkit_mini-*.whl [KEY=SPDX:LANG:FILE ...]
+
+Extra KEY=SPDX:LANG:FILE arguments add texts that ScanCode lacks, e.g. the official French
+EUPL-1.2 text saved from EUR-Lex: eupl-1.2-fr=EUPL-1.2:fr:/tmp/eupl-1.2-fr.txt
 
 Obtain the wheel with `pip download --no-deps -d /tmp/x scancode-toolkit-mini`.
 Only the licence texts listed below are shipped.
@@ -118,7 +121,7 @@ def body(raw: str) -> str:
     return parts[1].strip("\n") + "\n" if raw.startswith("---") and len(parts) == 2 else raw
 
 
-def main(wheel: str) -> None:
+def main(wheel: str, extras: list[str]) -> None:
     entries: list[dict[str, str]] = []
     with zipfile.ZipFile(wheel) as zf:
         def read(key: str) -> str:
@@ -131,10 +134,23 @@ def main(wheel: str) -> None:
             match = TITLE.search(text)
             assert match, key
             entries.append({"key": key, "spdx": spdx, "lang": "en", "kind": "notice", "text": text[: match.start()].strip() + "\n"})
-    payload = json.dumps({"source": "scancode-toolkit-mini", "entries": entries}, ensure_ascii=False)
+    for extra in extras:
+        key, _, spec = extra.partition("=")
+        spdx, lang, path = spec.split(":", 2)
+        text = Path(path).read_text("utf-8")
+        entries.append({"key": key, "spdx": spdx, "lang": lang, "kind": "text", "text": text})
+    # Pre-normalised words spare the start-up the normalisation of ~1 MB of text.
+    sys.path.insert(0, str(OUT.parents[3]))
+    from registry.licences.textnorm import NORMALISATION, tokens
+
+    for entry in entries:
+        entry["words"] = " ".join(tokens(entry["text"]))
+    payload = json.dumps(
+        {"source": "scancode-toolkit-mini", "normalisation": NORMALISATION, "entries": entries}, ensure_ascii=False
+    )
     OUT.write_bytes(gzip.compress(payload.encode("utf-8"), compresslevel=9, mtime=0))
     print(f"{len(entries)} references, {OUT.stat().st_size} bytes -> {OUT}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:])

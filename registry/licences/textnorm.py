@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 SHINGLE = 5
+# Bump when clean()/tokens() change: the bundled pre-normalised words are then ignored.
+NORMALISATION = 1
 
 _URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>()\[\]\"']+", re.I)
 # A copyright *statement* (not the phrase "copyright notice" inside a sentence,
@@ -42,7 +44,7 @@ def strip_accents(text: str) -> str:
 def clean(text: str) -> str:
     """Lower-case text without URLs, copyright statements, accents or typography."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _COPYRIGHT_LINE.sub(" ", text)
+    text = _COPYRIGHT_LINE.sub(_drop_short, text)
     text = _URL.sub(" ", text)
     text = strip_accents(text).lower()
     return text.replace("’", "'").replace("‘", "'")
@@ -57,3 +59,8 @@ def shingles(words: list[str], size: int = SHINGLE) -> list[str]:
     if len(words) < size:
         return [" ".join(words)] if words else []
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+
+
+def _drop_short(match: re.Match[str]) -> str:
+    # A holder line is short; a long one is licence text rewrapped after a copyright statement.
+    return " " if len(match.group(0)) <= 72 else match.group(0)

@@ -1,0 +1,143 @@
+"""SPDX expression normalisation and the verdict against the authorised list (CRPA art. D.323-2-1)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from license_expression import (
+    AND,
+    OR,
+    ExpressionError,
+    LicenseSymbol,
+    LicenseWithExceptionSymbol,
+    Licensing,
+    get_spdx_licensing,
+)
+
+NOASSERTION = "NOASSERTION"
+NONE = "NONE"
+
+AUTHORISED: frozenset[str] = frozenset(
+    {
+        # Software, permissive
+        "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "CECILL-B", "MIT",
+        # Software, with reciprocity
+        "CECILL-2.1", "CECILL-C", "GPL-3.0-or-later", "LGPL-3.0-or-later", "AGPL-3.0-or-later",
+        "MPL-2.0", "EPL-2.0", "EUPL-1.2",
+        # Data and documents
+        "etalab-2.0", "ODbL-1.0",
+    }
+)  # fmt: skip
+
+_CUSTOM = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+$")
+
+
+class InvalidExpression(ValueError):
+    """An SPDX expression that cannot be parsed or names an unknown licence."""
+
+    def __init__(self, expression: str, message: str) -> None:
+        super().__init__(message)
+        self.expression = expression
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Verdict:
+    compliant: bool
+    reason_fr: str
+    reason_en: str
+
+
+@lru_cache(maxsize=1)
+def licensing() -> Licensing:
+    return get_spdx_licensing()
+
+
+def _parse(text: str) -> Any:
+    source = " ".join(text.split())
+    if not source:
+        raise InvalidExpression(text, "The licence expression is empty.")
+    lic = licensing()
+    try:
+        parsed = lic.parse(source, validate=False, strict=True)
+    except ExpressionError as error:
+        raise InvalidExpression(text, f"Invalid SPDX expression {source!r}: {str(error).rstrip('.')}.") from error
+    unknown = [k for k in lic.unknown_license_keys(parsed) if not _CUSTOM.match(k)]
+    if unknown:
+        names = ", ".join(unknown)
+        raise InvalidExpression(text, f"Unknown SPDX licence identifier(s) in {source!r}: {names}.")
+    for symbol in lic.license_symbols(parsed, decompose=False):
+        if isinstance(symbol, LicenseWithExceptionSymbol):
+            if not getattr(symbol.exception_symbol, "is_exception", False):
+                name = symbol.exception_symbol.key
+                raise InvalidExpression(text, f"{name} is not an SPDX licence exception (after WITH).")
+        elif getattr(symbol, "is_exception", False):
+            raise InvalidExpression(text, f"{symbol.key} is an exception and can only follow WITH.")
+    return parsed
+
+
+def normalise_expression(text: str) -> str:
+    """Canonical SPDX expression: official case, deprecated ids replaced (GPL-3.0+ -> GPL-3.0-or-later)."""
+    stripped = text.strip()
+    if stripped.upper() in (NOASSERTION, NONE):
+        return stripped.upper()
+    return str(_parse(stripped).render())
+
+
+def _leaf(key: str, policy: frozenset[str]) -> tuple[bool, str, str]:
+    if key in policy:
+        return True, f"{key} is on the authorised list", f"{key} figure sur la liste des licences autorisées"
+    later = key.removesuffix("-only") + "-or-later"
+    if key.endswith("-only") and later in policy:
+        return (
+            True,
+            f"{key} is accepted as the -only variant of {later}, which is on the authorised list",
+            f"{key} est acceptée comme variante -only de {later}, qui figure sur la liste des licences autorisées",
+        )
+    if _CUSTOM.match(key):
+        return (
+            False,
+            f"{key} is a custom licence reference (LicenseRef-), not on the authorised list",
+            f"{key} est une référence de licence non standard (LicenseRef-), absente de la liste des licences autorisées",
+        )
+    return False, f"{key} is not on the authorised list", f"{key} ne figure pas sur la liste des licences autorisées"
+
+
+def _evaluate(node: Any, policy: frozenset[str]) -> tuple[bool, str, str]:
+    if isinstance(node, LicenseWithExceptionSymbol):
+        ok, en, fr = _leaf(node.license_symbol.key, policy)
+        exc = node.exception_symbol.key
+        if ok:
+            return ok, f"{en}; the exception {exc} keeps it compliant", f"{fr} ; l'exception {exc} la laisse conforme"
+        return ok, f"{en} (exception {exc})", f"{fr} (exception {exc})"
+    if isinstance(node, LicenseSymbol):
+        return _leaf(node.key, policy)
+    results = [_evaluate(arg, policy) for arg in node.args]
+    if isinstance(node, OR):
+        chosen = next((r for r in results if r[0]), None)
+        if chosen:
+            return True, f"{chosen[1]} (one authorised alternative is enough)", f"{chosen[2]} (une alternative autorisée suffit)"
+        return False, "; ".join(r[1] for r in results), " ; ".join(r[2] for r in results)
+    if isinstance(node, AND):
+        failing = [r for r in results if not r[0]]
+        shown = failing or results
+        return not failing, "; ".join(r[1] for r in shown), " ; ".join(r[2] for r in shown)
+    raise InvalidExpression(str(node), f"Unsupported expression element {node!r}.")
+
+
+def judge(expression: str, policy: frozenset[str] | set[str] = AUTHORISED) -> Verdict:
+    """Is the expression usable by a French administration under the given policy (SPDX ids)?
+
+    OR needs one compliant alternative, AND needs every part, WITH follows its licence.
+    Raises InvalidExpression for an invalid expression or an unknown identifier.
+    """
+    stripped = expression.strip()
+    if stripped.upper() == NOASSERTION:
+        return Verdict(False, "aucune licence n'a pu être déterminée (NOASSERTION)", "no licence could be determined (NOASSERTION)")
+    if stripped.upper() == NONE:
+        return Verdict(False, "aucune licence (NONE)", "no licence at all (NONE)")
+    ok, en, fr = _evaluate(_parse(stripped), frozenset(policy))
+    return Verdict(ok, fr, en)
