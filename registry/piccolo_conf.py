@@ -13,6 +13,8 @@ APPS = [
     "registry.calls.piccolo_app",
     "registry.projects.piccolo_app",
     "registry.harvest.piccolo_app",
+    "registry.applications.piccolo_app",
+    "registry.reviews.piccolo_app",
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

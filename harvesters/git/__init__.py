@@ -1,0 +1,3 @@
+from .harvester import GitHarvester
+
+__all__ = ["GitHarvester"]

@@ -1,0 +1,3 @@
+from .harvester import GitHubHarvester
+
+__all__ = ["GitHubHarvester"]

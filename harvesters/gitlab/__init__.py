@@ -1,0 +1,3 @@
+from .harvester import GitLabHarvester
+
+__all__ = ["GitLabHarvester"]

@@ -1,0 +1,117 @@
+"""One harvest run: pick the repositories, harvest them concurrently, store after each one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from registry.harvest.ingest import IngestReport, ingest_repository
+from registry.harvest.queries import repositories_to_harvest
+from registry.harvest.records import HarvestResult, Outcome, RepositoryTarget
+from registry.harvest.runs import RunTotals, finish_run, start_run
+from registry.harvest.urls import UnsafeRepositoryURL, check_repository_url, forge_for_host
+
+from .base import Harvester, utcnow
+from .config import HarvestConfig
+from .stats import RequestStats
+
+Progress = Callable[[RepositoryTarget, IngestReport], None]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: int
+    totals: RunTotals
+
+    @property
+    def summary(self) -> str:
+        return self.totals.summary_line()
+
+
+class HarvesterSet:
+    """One harvester per source (per host for GitLab), sharing the run's counters."""
+
+    def __init__(self, config: HarvestConfig, stats: RequestStats,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.config = config
+        self.stats = stats
+        self.clock = clock
+        self._by_key: dict[str, Harvester] = {}
+
+    def for_target(self, target: RepositoryTarget) -> Harvester:
+        parsed = check_repository_url(target.url, allowed_hosts=self.config.allowed_hosts(),
+                                      allow_loopback=self.config.allow_loopback)
+        forge = forge_for_host(parsed.host, gitlab_hosts=self.config.gitlab_hosts)
+        key = f"{forge}:{parsed.host}" if forge == "gitlab" else forge
+        if key not in self._by_key:
+            # Imported here: each client library is heavy and a run may need only one.
+            harvester: Harvester
+            if forge == "github":
+                from .github import GitHubHarvester
+
+                harvester = GitHubHarvester(self.config, self.stats)
+            elif forge == "gitlab":
+                from .gitlab import GitLabHarvester
+
+                harvester = GitLabHarvester(self.config, self.stats, host=parsed.host)
+            else:
+                from .git import GitHarvester
+
+                harvester = GitHarvester(self.config, self.stats)
+            harvester.clock = self.clock
+            self._by_key[key] = harvester
+        return self._by_key[key]
+
+
+async def run_harvest(
+    config: HarvestConfig, *, full: bool = False, project_slug: str | None = None,
+    everything: bool = False, trigger: str = "cli", on_progress: Progress | None = None,
+    on_start: Callable[[int], None] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> RunReport:
+    started = time.monotonic()
+    now = clock()
+    targets = await repositories_to_harvest(now=now, project_slug=project_slug,
+                                            everything=everything)
+    run_id = await start_run(mode="full" if full else "check", trigger=trigger, now=now)
+    if on_start is not None:
+        on_start(len(targets))
+    stats = RequestStats()
+    totals = RunTotals(repositories=len(targets))
+    harvesters = HarvesterSet(config, stats, clock)
+    semaphore = asyncio.Semaphore(config.concurrency)
+    # Its own pool: the default one may be smaller than the configured concurrency.
+    pool = ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix="harvest")
+    loop = asyncio.get_running_loop()
+
+    async def one(target: RepositoryTarget) -> None:
+        async with semaphore:
+            try:
+                harvester = harvesters.for_target(target)
+            except UnsafeRepositoryURL as error:
+                result = HarvestResult(Outcome.FAILED, reason=f"adresse refusée : {error.detail}")
+            else:
+                result = await loop.run_in_executor(pool, harvester.harvest, target, full)
+            report = await ingest_repository(target.id, result, now=clock(),
+                                             check_interval=config.check_interval)
+        # A repository found gone counts as a failure in the summary; its data stays.
+        key = "failed" if report.outcome is Outcome.GONE else report.outcome.value
+        setattr(totals, key, getattr(totals, key) + 1)
+        if on_progress is not None:
+            on_progress(target, report)
+
+    try:
+        await asyncio.gather(*(one(t) for t in targets))
+    finally:
+        pool.shutdown(wait=False)
+        totals.requests = stats.requests
+        totals.rate_limited_requests = stats.rate_limited
+        totals.not_modified = stats.not_modified
+        totals.rate_limit_remaining = stats.rate_limit_remaining
+        totals.duration_seconds = round(time.monotonic() - started, 3)
+        await finish_run(run_id, totals, now=clock())
+    return RunReport(run_id=run_id, totals=totals)

@@ -1,0 +1,1 @@
+"""Harvest bookkeeping: the normalised record the harvesters produce, its ingestion, runs and queries."""
