@@ -1,0 +1,84 @@
+"""Harvest dashboard for managers, and "harvest now" (page button and API), rate-limited per project."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from app.scheduler import harvest_config
+from app.web.forms import redirect_with_flash
+from app.web.guards import requires_role, requires_staff
+from app.web.templating import page
+from harvesters.run import run_harvest
+from registry.accounts import ratelimit
+from registry.audit.log import record_event
+from registry.errors import TooManyAttempts
+from registry.harvest.queries import project_exists, recent_runs, repository_statuses
+
+HARVEST_NOW_SECONDS = 60
+
+
+class HarvestReport(msgspec.Struct):
+    project: str
+    run_id: int
+    summary: str
+    repositories: int
+    unchanged: int
+    changed: int
+    failed: int
+    deferred: int
+    requests: int
+    not_modified: int
+
+
+async def harvest_project_now(request: Request, slug: str) -> HarvestReport:
+    if not await project_exists(slug):
+        raise NotFoundException("Projet introuvable.")
+    key = f"harvest-now:{slug}"
+    if await ratelimit.count_hits(key, window_seconds=HARVEST_NOW_SECONDS):
+        error = TooManyAttempts(f"Une collecte de ce projet vient d'être lancée ; réessayez dans "
+                                f"{HARVEST_NOW_SECONDS} secondes.")
+        error.retry_after = HARVEST_NOW_SECONDS
+        raise error
+    await ratelimit.add_hit(key)
+    report = await run_harvest(harvest_config(request.app.state.settings), full=True, project_slug=slug,
+                               everything=True, trigger="manager")
+    await record_event("harvest.requested", actor_id=request.user.id, actor=request.user.email,
+                       object_type="project", object_id=slug, data={"run_id": report.run_id})
+    totals = report.totals
+    return HarvestReport(project=slug, run_id=report.run_id, summary=report.summary,
+                         repositories=totals.repositories, unchanged=totals.unchanged, changed=totals.changed,
+                         failed=totals.failed, deferred=totals.deferred, requests=totals.requests,
+                         not_modified=totals.not_modified)
+
+
+class HarvestPages(Controller):
+    path = "/manage/harvest"
+    guards = [requires_staff]
+    include_in_schema = False
+
+    @get("/")
+    async def dashboard(self, request: Request) -> Template:
+        return page("manage/harvest.html", request, repositories=await repository_statuses(),
+                    runs=await recent_runs(limit=20), report=None)
+
+    @post("/{slug:str}")
+    async def harvest_now(self, request: Request, slug: FromPath[str]) -> Template | Redirect:
+        try:
+            report = await harvest_project_now(request, slug)
+        except TooManyAttempts as error:
+            return page("manage/harvest.html", request, status_code=429,
+                        repositories=await repository_statuses(), runs=await recent_runs(limit=20),
+                        report=None, error=error.detail)
+        return page("manage/harvest.html", request, repositories=await repository_statuses(),
+                    runs=await recent_runs(limit=20), report=report)
+
+
+@post("/api/v1/projects/{slug:str}/harvest", guards=[requires_role("manager")], tags=["registre"],
+      summary="Harvest a project's repositories now", status_code=200)
+async def api_harvest_now(request: Request, slug: FromPath[str]) -> HarvestReport:
+    """Runs a full harvest of the project's repositories and returns the run's figures."""
+    return await harvest_project_now(request, slug)
