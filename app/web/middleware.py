@@ -16,6 +16,15 @@ SESSION_COOKIE = "ami_session"
 LANGUAGE_COOKIE = "ami_lang"
 CSRF_COOKIE = "csrftoken"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    # Harvested READMEs may show images from the forges; scripts only from this site.
+    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+     b"img-src 'self' data: https:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+     b"form-action 'self'"),
+]
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -83,15 +92,18 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
             scope["user"] = user
             scope["auth"] = auth
 
-            async def send_with_language(message: Message) -> None:
-                if message["type"] == "http.response.start" and asked == language:
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
                     extra: list[Any] = list(message.get("headers", []))
-                    extra.append((b"set-cookie", f"{LANGUAGE_COOKIE}={language}; Path=/; "
-                                  f"Max-Age=31536000; SameSite=Lax".encode()))
+                    present = {name.lower() for name, _ in extra}
+                    extra += [header for header in SECURITY_HEADERS if header[0] not in present]
+                    if asked == language:
+                        extra.append((b"set-cookie", f"{LANGUAGE_COOKIE}={language}; Path=/; "
+                                      f"Max-Age=31536000; SameSite=Lax".encode()))
                     message = {**message, "headers": extra}
                 await send(message)
 
-            await app(scope, receive, send_with_language)
+            await app(scope, receive, send_with_headers)
         finally:
             current_language.reset(token)
 

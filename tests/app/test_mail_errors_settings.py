@@ -165,3 +165,11 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path):
     settings = load_settings({"AMI_SCHEDULER": "on"}, env_file=env_file)
     assert settings.base_url == "https://ami.example.fr"
     assert settings.scheduler is True
+
+
+async def test_pages_carry_security_headers(client):
+    response = await client.get("/")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
