@@ -34,7 +34,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 async def database():
-    """The engine, migrated once per run."""
+    """The engine, migrated once per run (no PostgreSQL pool; see below)."""
     from piccolo.engine import engine_finder
 
     from registry.db import use_engine
@@ -43,11 +43,9 @@ async def database():
     engine = engine_finder()
     use_engine(engine)
     await migrate_all()
-    if ENGINE == "postgres":
-        await engine.start_connection_pool(min_size=1, max_size=10)
+    # No pool: Litestar's test client runs the app in a loop of its own (anyio portal), and a
+    # pooled asyncpg connection belongs to one loop. A connection per query works from any loop.
     yield engine
-    if ENGINE == "postgres":
-        await engine.close_connection_pool()
 
 
 @pytest.fixture
@@ -73,10 +71,19 @@ def settings(db, tmp_path):
 
 
 @pytest.fixture
-async def app(settings):
+def app_factory(database):
+    """Builds an app on the test's engine, for tests that need other settings."""
     from app.factory import create_app
 
-    return create_app(settings)
+    def factory(settings):
+        return create_app(settings, engine=database)
+
+    return factory
+
+
+@pytest.fixture
+async def app(settings, app_factory):
+    return app_factory(settings)
 
 
 @pytest.fixture
@@ -140,8 +147,12 @@ def api_token(db):
 
 
 @pytest.fixture
-async def live_server(settings):
-    """The app under uvicorn on a free 127.0.0.1 port, in a thread; yields (base_url, settings)."""
+async def live_server(settings, database):
+    """The app under uvicorn on a free 127.0.0.1 port, in a thread; yields (base_url, settings).
+
+    The server runs its own event loop, so it gets an engine of its own without a pool (one
+    connection per query works from any loop); the test's engine is restored afterwards.
+    """
     import socket
     import threading
     import time
@@ -158,7 +169,10 @@ async def live_server(settings):
     import dataclasses
 
     live_settings = dataclasses.replace(settings, base_url=base_url)
-    server = uvicorn.Server(uvicorn.Config(create_app(live_settings), host="127.0.0.1", port=port,
+    from registry.db import make_engine, use_engine
+
+    server_app = create_app(live_settings, engine=make_engine(live_settings.database))
+    server = uvicorn.Server(uvicorn.Config(server_app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -167,9 +181,12 @@ async def live_server(settings):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)
-    yield base_url, live_settings
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield base_url, live_settings
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        use_engine(database)
 
 
 CHROMIUM = "/usr/bin/chromium"

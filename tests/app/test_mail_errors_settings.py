@@ -12,7 +12,6 @@ from aiosmtpd.controller import Controller
 from litestar import get
 from litestar.testing import AsyncTestClient
 
-from app.factory import create_app
 from app.i18n import negotiate
 from app.settings import SettingsError, load_settings
 from tests.conftest import PASSWORD, post_form
@@ -42,9 +41,9 @@ def smtp_server():
     controller.stop()
 
 
-async def test_registration_mail_goes_through_a_real_smtp_server(settings, smtp_server):
+async def test_registration_mail_goes_through_a_real_smtp_server(settings, smtp_server, app_factory):
     url, handler = smtp_server
-    app = create_app(dataclasses.replace(settings, smtp_url=url))
+    app = app_factory(dataclasses.replace(settings, smtp_url=url))
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         await post_form(client, "/register", "/register", {
             "name": "Paul Sabatier", "email": "paul@example.org", "password": PASSWORD,
@@ -82,7 +81,7 @@ async def test_not_found_page_in_both_languages(client):
     assert '<html lang="en">' in english.text
 
 
-async def test_unexpected_error_shows_500_page_without_trace(settings):
+async def test_unexpected_error_shows_500_page_without_trace(settings, app_factory):
     @get("/boom", include_in_schema=False)
     async def boom() -> str:
         raise RuntimeError("secret internal detail")
@@ -91,7 +90,7 @@ async def test_unexpected_error_shows_500_page_without_trace(settings):
     async def api_boom() -> str:
         raise RuntimeError("secret internal detail")
 
-    app = create_app(settings)
+    app = app_factory(settings)
     app.register(boom)
     app.register(api_boom)
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:

@@ -6,23 +6,22 @@ import dataclasses
 
 from litestar.testing import AsyncTestClient
 
-from app.factory import create_app
 from tests.conftest import csrf_from, login
 
 from .conftest import add_repository, sample_repo, stored
 from .fakes import FakeGitHub
 
 
-async def _client_for(settings, fake_github: FakeGitHub):
-    app = create_app(dataclasses.replace(settings, github_api_url=fake_github.base, allow_loopback_forges=True))
+async def _client_for(settings, fake_github: FakeGitHub, app_factory):
+    app = app_factory(dataclasses.replace(settings, github_api_url=fake_github.base, allow_loopback_forges=True))
     return AsyncTestClient(app=app, base_url="http://testserver.local")
 
 
-async def test_harvest_now_button_runs_and_is_rate_limited(settings, make_user, fake_github):
+async def test_harvest_now_button_runs_and_is_rate_limited(settings, make_user, fake_github, app_factory):
     fake_github.add(sample_repo())
     repo_id = await add_repository("https://github.com/hdh/pseudo")
     await make_user("manager", email="m@example.org")
-    async with await _client_for(settings, fake_github) as client:
+    async with await _client_for(settings, fake_github, app_factory) as client:
         await login(client, "m@example.org")
         dashboard = await client.get("/manage/harvest")
         assert "https://github.com/hdh/pseudo" in dashboard.text and "jamais" in dashboard.text
@@ -35,12 +34,12 @@ async def test_harvest_now_button_runs_and_is_rate_limited(settings, make_user, 
     assert (await stored(repo_id))["description"] == "Pseudonymisation des données de santé"
 
 
-async def test_harvest_now_api_is_for_managers_only(settings, make_user, api_token, fake_github):
+async def test_harvest_now_api_is_for_managers_only(settings, make_user, api_token, fake_github, app_factory):
     fake_github.add(sample_repo())
     await add_repository("https://github.com/hdh/pseudo")
     manager = await make_user("manager")
     applicant = await make_user("applicant")
-    async with await _client_for(settings, fake_github) as client:
+    async with await _client_for(settings, fake_github, app_factory) as client:
         refused = await client.post("/api/v1/projects/pseudo/harvest", headers=await api_token(applicant))
         assert refused.status_code == 403
         assert refused.json() == {"detail": "Réservé au rôle « manager ».", "errors": []}

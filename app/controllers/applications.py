@@ -1,0 +1,266 @@
+"""Applicant pages: start a draft, edit (with autosave), attach PDFs, submit, receipt, withdraw, reopen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from app.i18n import gettext as _
+from app.web.forms import field_errors, form_lists, redirect_with_flash
+from app.web.guards import requires_login, requires_role
+from app.web.templating import page
+from registry.accounts.permissions import is_staff
+from registry.accounts.tables import User
+from registry.applications import queries, service
+from registry.applications.attachments import add_attachment, attachment_for, attachments_of, remove_attachment
+from registry.applications.permissions import application_for, can_manage_team, is_applicant
+from registry.applications.service import ApplicationInput
+from registry.applications.state import STATE_LABELS, can_be_reopened, can_be_withdrawn
+from registry.applications.submission import Receipt, submit_application, versions_of
+from registry.applications.tables import Application
+from registry.applications.validation import UrlPolicy
+from registry.calls.jsonfield import json_list
+from registry.calls.paris import PARIS
+from registry.calls.service import call_by_slug
+from registry.calls.state import accepts_submissions, call_state
+from registry.calls.tables import Call
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.labels.tables import Label
+
+TEXT_FIELDS = ("title", "public_title", "public_summary", "description", "requested_amount", "licence",
+               "org_name", "org_siren", "org_ror")
+
+
+def url_policy(request: Request) -> UrlPolicy:
+    settings = request.app.state.settings
+    return UrlPolicy(allowed_hosts=("github.com", *settings.gitlab_hosts, *settings.allowed_forge_hosts),
+                     allow_loopback=settings.allow_loopback_forges)
+
+
+async def notify_submission(request: Request, receipt: Receipt) -> None:
+    """The receipt email to the owner (and to the co-applicant who submitted, if not the owner)."""
+    application = await Application.select().where(Application.id == receipt.application_id).first()
+    call = await Call.objects().where(Call.id == application["call"]).first()
+    owner = await User.objects().where(User.id == application["owner"]).first()
+    recipients = {owner.email: owner}
+    if request.user.email not in recipients:
+        recipients[request.user.email] = None
+    settings = request.app.state.settings
+    for email, user in recipients.items():
+        await request.app.state.mailer.send(
+            to=email, template="application_submitted", language=(user.locale if user else "fr") or "fr",
+            context={"name": user.name if user else request.user.name, "title": application["title"],
+                     "call_title": call.title_fr, "submitted_at": receipt.submitted_at.astimezone(PARIS),
+                     "sha256": receipt.sha256, "version": receipt.version,
+                     "link": f"{settings.base_url}/applications/{receipt.application_id}/receipt"})
+
+
+async def notify_invitation(request: Request, application_id: int, email: str) -> None:
+    application = await Application.select(Application.title, Application.call.title_fr).where(
+        Application.id == application_id).first()
+    await request.app.state.mailer.send(
+        to=email, template="application_invitation", language="fr",
+        context={"inviter": request.user.name, "title": application["title"],
+                 "call_title": application["call.title_fr"],
+                 "link": f"{request.app.state.settings.base_url}/applications/{application_id}"})
+
+
+async def attachment_response(request: Request, application_id: int, attachment_id: int) -> Response[bytes]:
+    row, path = await attachment_for(request.user, application_id, attachment_id, request.app.state.settings.var_dir)
+    return Response(content=path.read_bytes(), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{row.filename}"', "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store"})
+
+
+def form_input(data: dict[str, list[str]]) -> ApplicationInput:
+    first = {name: (data.get(name) or [""])[0] for name in TEXT_FIELDS}
+    repositories = [line.strip() for block in data.get("repositories", []) for line in block.splitlines()]
+    return ApplicationInput(
+        title=first["title"], public_title=first["public_title"], public_summary=first["public_summary"],
+        description=first["description"], requested_amount=first["requested_amount"] or None,
+        clear_amount=not first["requested_amount"].strip(), repositories=repositories, licence=first["licence"],
+        labels=data.get("labels", []), org_name=first["org_name"], org_siren=first["org_siren"],
+        org_ror=first["org_ror"])
+
+
+def typed_values(data: dict[str, list[str]]) -> dict[str, Any]:
+    values: dict[str, Any] = {name: (data.get(name) or [""])[0] for name in TEXT_FIELDS}
+    values["repositories"] = "\n".join(data.get("repositories", []))
+    values["labels"] = data.get("labels", [])
+    return values
+
+
+async def stored_values(application: Any) -> dict[str, Any]:
+    return {"title": application.title, "public_title": application.public_title,
+            "public_summary": application.public_summary, "description": application.description,
+            "requested_amount": "" if application.requested_amount is None else str(application.requested_amount),
+            "licence": application.licence, "org_name": application.org_name, "org_siren": application.org_siren,
+            "org_ror": application.org_ror, "repositories": "\n".join(json_list(application.repositories)),
+            "labels": await queries.label_slugs(application.id)}
+
+
+def page_errors(error: InvalidInput) -> dict[str, str]:
+    """Form ids use org_* names; the domain names organisation fields like the API does."""
+    return {name.replace("organisation.", "org_"): message for name, message in field_errors(error).items()}
+
+
+class ApplicationPages(Controller):
+    include_in_schema = False
+    guards = [requires_login]
+
+    @get("/calls/{slug:str}/apply", guards=[requires_role("applicant")])
+    async def apply_form(self, request: Request, slug: FromPath[str]) -> Template:
+        call = await call_by_slug(slug)
+        if call.status == "draft":
+            raise NotFound("Appel introuvable.")
+        return page("calls/apply.html", request, call=call, state=call_state(call))
+
+    @post("/calls/{slug:str}/apply", guards=[requires_role("applicant")])
+    async def apply(self, request: Request, slug: FromPath[str]) -> Redirect:
+        application = await service.create_application(slug, ApplicationInput(), actor=request.user,
+                                                       policy=url_policy(request))
+        return redirect_with_flash(f"/applications/{application.id}/edit", "application_started")
+
+    @get("/applications")
+    async def mine(self, request: Request) -> Template:
+        rows, total = await queries.list_applications(request.user, mine_only=True, per_page=100)
+        return page("calls/my_applications.html", request, rows=rows, total=total, labels=STATE_LABELS)
+
+    @get("/applications/{application_id:int}")
+    async def show(self, request: Request, application_id: FromPath[int]) -> Template:
+        return await self._show(request, application_id)
+
+    async def _show(self, request: Request, application_id: int, *, status_code: int = 200,
+                    team_errors: dict[str, str] | None = None) -> Template:
+        application = await application_for(request.user, application_id)
+        call = await Call.objects().where(Call.id == application.call).first()
+        applicant = await is_applicant(request.user, application)
+        return page("calls/application.html", request, status_code=status_code, application=application, call=call,
+                    values=await stored_values(application), labels=STATE_LABELS,
+                    versions=await versions_of(application.id), files=await attachments_of(application.id),
+                    team=await queries.co_applicants(application.id), is_applicant=applicant,
+                    manages_team=can_manage_team(request.user, application), staff=is_staff(request.user),
+                    open=accepts_submissions(call, _now()), can_withdraw=applicant and can_be_withdrawn(
+                        application.state), can_reopen=applicant and can_be_reopened(application.state),
+                    team_errors=team_errors or {})
+
+    @get("/applications/{application_id:int}/edit")
+    async def edit_form(self, request: Request, application_id: FromPath[int]) -> Template:
+        application = await application_for(request.user, application_id, edit=True)
+        return await self._form(request, application, await stored_values(application), {})
+
+    async def _form(self, request: Request, application: Any, values: dict[str, Any], errors: dict[str, str], *,
+                    status_code: int = 200, missing: list | None = None, notice: str = "") -> Template:
+        call = await Call.objects().where(Call.id == application.call).first()
+        all_labels = await Label.select().order_by(Label.category).order_by(Label.position)
+        return page("calls/application_form.html", request, status_code=status_code, application=application,
+                    call=call, values=values, errors=errors, missing=missing or [], notice=notice,
+                    all_labels=all_labels, files=await attachments_of(application.id),
+                    open=accepts_submissions(call, _now()), max_mb=request.app.state.settings.attachment_max_bytes
+                    // (1024 * 1024), labels=STATE_LABELS)
+
+    @post("/applications/{application_id:int}/edit")
+    async def save(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
+        data = await form_lists(request)
+        action = (data.get("action") or ["save"])[0]
+        application = await application_for(request.user, application_id, edit=True)
+        try:
+            application = await service.update_application(application_id, form_input(data), actor=request.user,
+                                                           policy=url_policy(request))
+        except InvalidInput as error:
+            return await self._form(request, application, typed_values(data), page_errors(error), status_code=422)
+        except Conflict as error:
+            return await self._form(request, application, typed_values(data), {}, status_code=409,
+                                    notice=_(error.detail))
+        if action != "submit":
+            return redirect_with_flash(f"/applications/{application_id}/edit", "application_saved")
+        try:
+            await self._submit(request, application_id)
+        except InvalidInput as error:
+            return await self._form(request, application, typed_values(data), {}, status_code=422,
+                                    missing=[(e.field.replace("organisation.", "org_"), _(e.message))
+                                             for e in error.errors])
+        except Conflict as error:
+            return await self._form(request, application, typed_values(data), {}, status_code=409,
+                                    notice=_(error.detail))
+        return redirect_with_flash(f"/applications/{application_id}/receipt", "application_submitted")
+
+    async def _submit(self, request: Request, application_id: int) -> None:
+        receipt = await submit_application(application_id, actor=request.user)
+        await notify_submission(request, receipt)
+
+    @get("/applications/{application_id:int}/receipt")
+    async def receipt(self, request: Request, application_id: FromPath[int]) -> Template:
+        application = await application_for(request.user, application_id)
+        versions = await versions_of(application.id)
+        if not versions:
+            raise NotFound("Aucune version soumise pour cette candidature.")
+        call = await Call.objects().where(Call.id == application.call).first()
+        return page("calls/receipt.html", request, application=application, call=call, version=versions[0],
+                    labels=STATE_LABELS)
+
+    @post("/applications/{application_id:int}/withdraw")
+    async def withdraw(self, request: Request, application_id: FromPath[int]) -> Redirect:
+        await service.withdraw_application(application_id, actor=request.user)
+        return redirect_with_flash(f"/applications/{application_id}", "application_withdrawn")
+
+    @post("/applications/{application_id:int}/reopen")
+    async def reopen(self, request: Request, application_id: FromPath[int]) -> Redirect:
+        await service.reopen_application(application_id, actor=request.user)
+        return redirect_with_flash(f"/applications/{application_id}/edit", "application_reopened")
+
+    @post("/applications/{application_id:int}/attachments", request_max_body_size=256 * 1024 * 1024)
+    async def upload(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
+        application = await application_for(request.user, application_id, edit=True)
+        form = await request.form()
+        upload = form.get("attachment")
+        content, filename = b"", ""
+        if isinstance(upload, UploadFile):
+            content, filename = await upload.read(), upload.filename or "document.pdf"
+        settings = request.app.state.settings
+        try:
+            await add_attachment(application_id, filename=filename, content=content, actor=request.user,
+                                 var_dir=settings.var_dir, max_bytes=settings.attachment_max_bytes)
+        except InvalidInput as error:
+            return await self._form(request, application, await stored_values(application), page_errors(error),
+                                    status_code=422)
+        return redirect_with_flash(f"/applications/{application_id}/edit#attachments", "attachment_added")
+
+    @post("/applications/{application_id:int}/attachments/{attachment_id:int}/delete")
+    async def delete_attachment(self, request: Request, application_id: FromPath[int],
+                                attachment_id: FromPath[int]) -> Redirect:
+        await remove_attachment(application_id, attachment_id, actor=request.user)
+        return redirect_with_flash(f"/applications/{application_id}/edit#attachments", "attachment_removed")
+
+    @get("/applications/{application_id:int}/attachments/{attachment_id:int}")
+    async def download(self, request: Request, application_id: FromPath[int],
+                       attachment_id: FromPath[int]) -> Response[bytes]:
+        return await attachment_response(request, application_id, attachment_id)
+
+    @post("/applications/{application_id:int}/co-applicants")
+    async def invite(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
+        data = await form_lists(request)
+        try:
+            row = await service.invite_co_applicant(application_id, (data.get("email") or [""])[0],
+                                                    actor=request.user)
+        except InvalidInput as error:
+            return await self._show(request, application_id, status_code=422, team_errors=field_errors(error))
+        await notify_invitation(request, application_id, row.email)
+        return redirect_with_flash(f"/applications/{application_id}#team", "co_applicant_added")
+
+    @post("/applications/{application_id:int}/co-applicants/{co_id:int}/delete")
+    async def remove_co_applicant(self, request: Request, application_id: FromPath[int],
+                                  co_id: FromPath[int]) -> Redirect:
+        await service.remove_co_applicant(application_id, co_id, actor=request.user)
+        return redirect_with_flash(f"/applications/{application_id}#team", "co_applicant_removed")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+

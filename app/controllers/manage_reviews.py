@@ -1,0 +1,143 @@
+"""Manager pages: reviewer pool, assignments, ranking (and CSV), decisions, letters, batch release."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from app.web.forms import field_errors, form_data, form_lists, redirect_with_flash
+from app.web.guards import requires_staff
+from app.web.templating import page
+from registry.calls.service import call_by_slug
+from registry.errors import InvalidInput
+from registry.labels.tables import Label
+from registry.reviews import assigning, decisions, pool, ranking, reviewing, views
+from registry.reviews.access import application_of, assignment_for_staff, call_of
+
+
+class ManageReviewPages(Controller):
+    path = "/manage/reviews"
+    guards = [requires_staff]
+    include_in_schema = False
+
+    @get("/reviewers")
+    async def reviewers(self, request: Request) -> Template:
+        labels = await Label.select(Label.slug, Label.name_fr, Label.category).order_by(Label.category, Label.position)
+        return page("manage/reviewers.html", request, reviewers=await pool.list_pool(), labels=labels)
+
+    @post("/reviewers/{user_id:int}")
+    async def save_reviewer(self, request: Request, user_id: FromPath[int]) -> Redirect:
+        data = await form_lists(request)
+        await pool.save_profile(user_id, organisation=(data.get("organisation") or [""])[0],
+                                expertise=data.get("expertise", []), active=(data.get("active") or [""])[0] == "on",
+                                actor=request.user)
+        return redirect_with_flash("/manage/reviews/reviewers", "review_profile_saved")
+
+    async def _assignments_page(self, request: Request, slug: str, *, status_code: int = 200,
+                                errors: dict[str, str] | None = None, error_for: int | None = None) -> Template:
+        call = await call_by_slug(slug)
+        return page("manage/review_assignments.html", request, status_code=status_code, call=call,
+                    applications=await views.call_assignments(call.id), reviewers=await pool.list_pool(call.id),
+                    errors=errors or {}, error_for=error_for)
+
+    @get("/calls/{slug:str}")
+    async def assignments(self, request: Request, slug: FromPath[str]) -> Template:
+        return await self._assignments_page(request, slug)
+
+    @post("/calls/{slug:str}/auto")
+    async def auto(self, request: Request, slug: FromPath[str]) -> Template | Redirect:
+        try:
+            await assigning.assign_call_automatically(slug, actor=request.user, mailer=request.app.state.mailer,
+                                                      base_url=request.app.state.settings.base_url)
+        except InvalidInput as error:
+            return await self._assignments_page(request, slug, status_code=422, errors=field_errors(error))
+        return redirect_with_flash(f"/manage/reviews/calls/{slug}", "assignments_created")
+
+    @post("/applications/{application_id:int}/assign")
+    async def assign(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        call = await call_of(int((await application_of(application_id)).call))
+        try:
+            await assigning.assign_reviewer(application_id, data.get("reviewer", ""), actor=request.user,
+                                            mailer=request.app.state.mailer, note=data.get("note", ""),
+                                            base_url=request.app.state.settings.base_url)
+        except InvalidInput as error:
+            return await self._assignments_page(request, call.slug, status_code=422, errors=field_errors(error),
+                                                error_for=application_id)
+        return redirect_with_flash(f"/manage/reviews/calls/{call.slug}", "assignment_created")
+
+    @post("/assignments/{assignment_id:int}/cancel")
+    async def cancel(self, request: Request, assignment_id: FromPath[int]) -> Redirect:
+        assignment = await assigning.cancel_assignment(assignment_id, actor=request.user)
+        call = await call_of(int(assignment.call))
+        return redirect_with_flash(f"/manage/reviews/calls/{call.slug}", "assignment_cancelled")
+
+    @post("/assignments/{assignment_id:int}/reopen")
+    async def reopen(self, request: Request, assignment_id: FromPath[int]) -> Redirect:
+        data = await form_data(request)
+        assignment = await assignment_for_staff(request.user, assignment_id)
+        await reviewing.reopen_review(assignment_id, actor=request.user, reason=data.get("reason", ""))
+        call = await call_of(int(assignment.call))
+        return redirect_with_flash(f"/manage/reviews/calls/{call.slug}", "review_reopened")
+
+    @get("/calls/{slug:str}/ranking")
+    async def ranking_page(self, request: Request, slug: FromPath[str], sort: FromQuery[str] = "score_mean",
+                           order: FromQuery[str] = "desc") -> Template:
+        call = await call_by_slug(slug)
+        sort = sort if sort in ranking.SORT_KEYS else "score_mean"
+        lines = await ranking.call_ranking(slug, sort=sort, descending=order != "asc")
+        return page("manage/review_ranking.html", request, call=call, lines=lines, sort=sort,
+                    order="asc" if order == "asc" else "desc")
+
+    @get("/calls/{slug:str}/ranking.csv")
+    async def ranking_csv(self, request: Request, slug: FromPath[str]) -> Response[bytes]:
+        lines = await ranking.call_ranking(slug)
+        return Response(content=ranking.ranking_csv(lines), media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="classement-{slug}.csv"', "Cache-Control": "no-store"})
+
+    async def _decisions_page(self, request: Request, slug: str, *, status_code: int = 200,
+                              errors: dict[str, str] | None = None, error_for: int | None = None,
+                              values: dict[str, str] | None = None) -> Template:
+        call, rows, budget = await decisions.decisions_of_call(slug)
+        lines = {line["application_id"]: line for line in await ranking.call_ranking(slug)}
+        return page("manage/decisions.html", request, status_code=status_code, call=call, rows=rows, budget=budget,
+                    lines=lines, errors=errors or {}, error_for=error_for, values=values or {})
+
+    @get("/calls/{slug:str}/decisions")
+    async def decisions_page(self, request: Request, slug: FromPath[str]) -> Template:
+        return await self._decisions_page(request, slug)
+
+    @post("/applications/{application_id:int}/decision")
+    async def decide(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
+        data = await form_data(request)
+        call = await call_of(int((await application_of(application_id)).call))
+        amount_text = data.get("amount", "").strip().replace(" ", "").replace("\u202f", "")
+        amount: object = int(amount_text) if amount_text.isdigit() else (amount_text or None)
+        try:
+            await decisions.prepare_decision(application_id, outcome=data.get("outcome", ""), amount=amount,
+                                             reason=data.get("reason", ""), actor=request.user)
+        except InvalidInput as error:
+            return await self._decisions_page(request, call.slug, status_code=422, errors=field_errors(error),
+                                              error_for=application_id, values=data)
+        return redirect_with_flash(f"/manage/reviews/calls/{call.slug}/decisions", "decision_saved")
+
+    @get("/calls/{slug:str}/letters")
+    async def letters(self, request: Request, slug: FromPath[str]) -> Template:
+        call = await call_by_slug(slug)
+        mailer = request.app.state.mailer
+        previews = []
+        for item in await decisions.letters_preview(slug):
+            message = mailer.build(to=item["to"][0], template=item["template"], language="fr", context=item["context"])
+            previews.append({"to": item["to"], "subject": message["Subject"], "body": message.get_content(),
+                             "application_id": item["context"]["application_id"]})
+        return page("manage/decision_letters.html", request, call=call, previews=previews)
+
+    @post("/calls/{slug:str}/release")
+    async def release(self, request: Request, slug: FromPath[str]) -> Template | Redirect:
+        try:
+            await decisions.release_decisions(slug, actor=request.user, mailer=request.app.state.mailer,
+                                              gitlab_hosts=tuple(request.app.state.settings.gitlab_hosts))
+        except InvalidInput as error:
+            return await self._decisions_page(request, slug, status_code=422, errors=field_errors(error))
+        return redirect_with_flash(f"/manage/reviews/calls/{slug}/decisions", "decisions_released")

@@ -1,0 +1,101 @@
+"""PDF attachments: sniffed, size-limited, stored outside the web root, read only by those allowed."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from registry.accounts.permissions import Actor
+from registry.applications.permissions import NOT_FOUND, application_for, can_read_attachment
+from registry.applications.service import ensure_call_open
+from registry.applications.state import is_editable
+from registry.applications.tables import Application, Attachment
+from registry.audit.log import record_event
+from registry.calls.tables import Call
+from registry.errors import Conflict, FieldError, InvalidInput, NotFound
+
+PDF_MAGIC = b"%PDF-"
+MAX_PER_APPLICATION = 10
+
+
+def attachments_dir(var_dir: Path) -> Path:
+    return var_dir / "attachments"
+
+
+def safe_filename(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[^\w .()\-]+", "_", base, flags=re.UNICODE).strip(" .") or "document"
+    if not base.lower().endswith(".pdf"):
+        base += ".pdf"
+    return base[-120:]
+
+
+def _refuse(message: str) -> InvalidInput:
+    return InvalidInput(message, [FieldError("attachment", message)])
+
+
+async def add_attachment(application_id: int, *, filename: str, content: bytes, actor: Actor, var_dir: Path,
+                         max_bytes: int, now: datetime | None = None) -> Attachment:
+    application = await application_for(actor, application_id, edit=True)
+    if not is_editable(application.state):
+        raise Conflict("Cette candidature n'est pas un brouillon : rouvrez-la pour la modifier.")
+    call = await Call.objects().where(Call.id == application.call).first()
+    ensure_call_open(call, now or datetime.now(UTC))
+    if not content:
+        raise _refuse("Choisissez un fichier PDF à joindre.")
+    if len(content) > max_bytes:
+        raise _refuse(f"Fichier trop volumineux : {len(content) / 1e6:.1f} Mo pour {max_bytes / 1e6:.0f} Mo au plus.")
+    if not content.startswith(PDF_MAGIC):
+        raise _refuse("Seuls les fichiers PDF sont acceptés (le contenu de ce fichier n'est pas un PDF).")
+    if await Attachment.count().where(Attachment.application == application.id) >= MAX_PER_APPLICATION:
+        raise _refuse(f"{MAX_PER_APPLICATION} pièces jointes au plus par candidature.")
+    folder = attachments_dir(var_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = f"{uuid.uuid4().hex}.pdf"
+    (folder / stored).write_bytes(content)
+    row = Attachment(application=application.id, filename=safe_filename(filename), stored_name=stored,
+                     size=len(content), sha256=hashlib.sha256(content).hexdigest(), uploaded_by=actor.id)
+    await row.save()
+    await record_event("application.attachment_added", actor_id=actor.id, actor=actor.email,
+                       object_type="application", object_id=application.id,
+                       data={"filename": row.filename, "sha256": row.sha256, "size": row.size})
+    return row
+
+
+async def remove_attachment(application_id: int, attachment_id: int, *, actor: Actor) -> None:
+    application = await application_for(actor, application_id, edit=True)
+    if not is_editable(application.state):
+        raise Conflict("Cette candidature n'est pas un brouillon : rouvrez-la pour la modifier.")
+    row = await Attachment.objects().where(
+        (Attachment.id == attachment_id) & (Attachment.application == application.id)).first()
+    if row is None:
+        raise NotFound("Pièce jointe introuvable.")
+    await row.remove()
+    # Frozen versions keep the file's hash; the bytes stay until no version refers to them.
+    await record_event("application.attachment_removed", actor_id=actor.id, actor=actor.email,
+                       object_type="application", object_id=application.id,
+                       data={"filename": row.filename, "sha256": row.sha256})
+
+
+async def attachment_for(actor: Actor | None, application_id: int, attachment_id: int,
+                         var_dir: Path) -> tuple[Attachment, Path]:
+    application = await Application.objects().where(Application.id == application_id).first()
+    if application is None or not await can_read_attachment(actor, application):
+        raise NotFound(NOT_FOUND)
+    row = await Attachment.objects().where(
+        (Attachment.id == attachment_id) & (Attachment.application == application.id)).first()
+    if row is None:
+        raise NotFound("Pièce jointe introuvable.")
+    path = attachments_dir(var_dir) / row.stored_name
+    if not path.is_file():
+        raise NotFound("Pièce jointe introuvable.")
+    return row, path
+
+
+async def attachments_of(application_id: int) -> list[dict]:
+    return await Attachment.select(Attachment.id, Attachment.filename, Attachment.size, Attachment.sha256,
+                                   Attachment.created_at).where(
+        Attachment.application == application_id).order_by(Attachment.id)

@@ -1,0 +1,235 @@
+"""Drafts, edits, state moves and the team of an application: each change checked, saved, audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from piccolo.engine import engine_finder
+
+from registry.accounts.permissions import Actor
+from registry.accounts.service import check_email
+from registry.applications.permissions import application_for, can_manage_team
+from registry.applications.state import APPLICANT_ACTIONS, action_for, is_editable
+from registry.applications.tables import Application, ApplicationLabel, ApplicationVersion, CoApplicant
+from registry.applications.validation import (
+    UrlPolicy,
+    clean_amount,
+    clean_licence,
+    clean_repositories,
+    clean_ror,
+    clean_siren,
+)
+from registry.audit.log import record_event
+from registry.calls.jsonfield import json_list
+from registry.calls.state import accepts_submissions, call_state
+from registry.calls.tables import Call
+from registry.db import write_transaction
+from registry.errors import Conflict, FieldError, InvalidInput, NotFound
+from registry.labels.tables import Label
+
+CLOSED = "L'appel est clos : la date limite de dépôt est passée ({when}). Plus aucune modification n'est possible."
+
+
+@dataclass
+class ApplicationInput:
+    """None means "leave as it is" (PATCH); the page form sends every field."""
+
+    title: str | None = None
+    public_title: str | None = None
+    public_summary: str | None = None
+    description: str | None = None
+    requested_amount: Any = None
+    repositories: list[str] | None = None
+    licence: str | None = None
+    labels: list[str] | None = None
+    org_name: str | None = None
+    org_siren: str | None = None
+    org_ror: str | None = None
+    # Set when the amount was sent explicitly empty (clearing it), as None means unchanged.
+    clear_amount: bool = False
+
+
+def _paris(value: datetime) -> str:
+    from registry.calls.paris import PARIS
+
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M:%S (heure de Paris)")
+
+
+def ensure_call_open(call: Call, now: datetime) -> None:
+    if not accepts_submissions(call, now):
+        state = call_state(call, now)
+        if state == "upcoming":
+            raise Conflict("L'appel n'est pas encore ouvert.")
+        raise Conflict(CLOSED.format(when=_paris(call.closes_at)))
+
+
+async def _clean(data: ApplicationInput, call: Call, policy: UrlPolicy) -> tuple[dict[str, Any], list[int] | None]:
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    for name in ("title", "public_title", "public_summary", "description", "org_name"):
+        raw = getattr(data, name)
+        if raw is not None:
+            values[name] = raw.strip()
+    for name, limit in (("title", 300), ("public_title", 300), ("org_name", 300)):
+        if len(values.get(name, "")) > limit:
+            field = "organisation.name" if name == "org_name" else name
+            errors.append(FieldError(field, f"{limit} caractères au plus."))
+    if data.requested_amount is not None or data.clear_amount:
+        values["requested_amount"] = clean_amount(data.requested_amount, amount_min=call.amount_min,
+                                                  amount_max=call.amount_max, errors=errors)
+    if data.repositories is not None:
+        values["repositories"] = clean_repositories(data.repositories, policy=policy, errors=errors)
+    if data.licence is not None:
+        values["licence"] = clean_licence(data.licence, policy=json_list(call.licence_policy), errors=errors)
+    if data.org_siren is not None:
+        values["org_siren"] = clean_siren(data.org_siren, errors)
+    if data.org_ror is not None:
+        values["org_ror"] = clean_ror(data.org_ror, errors)
+    label_ids: list[int] | None = None
+    if data.labels is not None:
+        slugs = sorted({s.strip() for s in data.labels if s.strip()})
+        rows = await Label.select(Label.id, Label.slug).where(Label.slug.is_in(slugs)) if slugs else []
+        unknown = sorted(set(slugs) - {r["slug"] for r in rows})
+        if unknown:
+            errors.append(FieldError("labels", f"Étiquette(s) inconnue(s) : {', '.join(unknown)}."))
+        label_ids = [r["id"] for r in rows]
+    if errors:
+        detail = errors[0].message if len(errors) == 1 else "Certains champs sont invalides : " + " ".join(
+            e.message for e in errors)
+        raise InvalidInput(detail, errors)
+    return values, label_ids
+
+
+async def create_application(call_slug: str, data: ApplicationInput, *, actor: Actor, policy: UrlPolicy,
+                             now: datetime | None = None) -> Application:
+    call = await Call.objects().where((Call.slug == call_slug) & (Call.status != "draft")).first()
+    if call is None:
+        raise NotFound("Appel introuvable.")
+    ensure_call_open(call, now or datetime.now(UTC))
+    values, label_ids = await _clean(data, call, policy)
+    async with write_transaction(engine_finder()):
+        application = Application(call=call.id, owner=actor.id, state="draft", **values)
+        await application.save()
+        for label_id in label_ids or []:
+            await ApplicationLabel(application=application.id, label=label_id).save()
+    await record_event("application.created", actor_id=actor.id, actor=actor.email, object_type="application",
+                       object_id=application.id, data={"call": call.slug})
+    return application
+
+
+async def update_application(application_id: int, data: ApplicationInput, *, actor: Actor, policy: UrlPolicy,
+                             now: datetime | None = None) -> Application:
+    """A draft's partial update; nothing is saved when any field is invalid."""
+    application = await application_for(actor, application_id, edit=True)
+    call = await Call.objects().where(Call.id == application.call).first()
+    if not is_editable(application.state):
+        raise Conflict("Cette candidature n'est pas un brouillon : rouvrez-la pour la modifier.")
+    ensure_call_open(call, now or datetime.now(UTC))
+    values, label_ids = await _clean(data, call, policy)
+    async with write_transaction(engine_finder()):
+        for key, value in values.items():
+            setattr(application, key, value)
+        application.updated_at = datetime.now(UTC)
+        application.revision = application.revision + 1
+        await application.save()
+        if label_ids is not None:
+            await ApplicationLabel.delete().where(ApplicationLabel.application == application.id)
+            for label_id in label_ids:
+                await ApplicationLabel(application=application.id, label=label_id).save()
+    return application
+
+
+async def move_application(application: Application, target: str, *, actor: Actor | None,
+                           now: datetime | None = None, data: dict[str, Any] | None = None) -> Application:
+    """The only way an application's state changes: check the table (and the deadline for applicant
+    moves), save, audit. Submission has its own path (registry.applications.submission) because it
+    also freezes a version; it ends here too for the audit entry."""
+    action = action_for(application.state, target)
+    if action in APPLICANT_ACTIONS:
+        call = await Call.objects().where(Call.id == application.call).first()
+        ensure_call_open(call, now or datetime.now(UTC))
+    previous = application.state
+    application.state = target
+    application.updated_at = datetime.now(UTC)
+    await application.save()
+    await record_event(f"application.{action}", actor_id=actor.id if actor else None,
+                       actor=actor.email if actor else "system", object_type="application",
+                       object_id=application.id, data={"from": previous, "to": target, **(data or {})})
+    return application
+
+
+async def withdraw_application(application_id: int, *, actor: Actor, now: datetime | None = None) -> Application:
+    application = await application_for(actor, application_id, edit=True)
+    return await move_application(application, "withdrawn", actor=actor, now=now)
+
+
+async def reopen_application(application_id: int, *, actor: Actor, now: datetime | None = None) -> Application:
+    application = await application_for(actor, application_id, edit=True)
+    return await move_application(application, "draft", actor=actor, now=now)
+
+
+async def restore_latest_submissions(call_id: int) -> int:
+    """At the close of review intake, a draft reopened after a submission counts as its latest version."""
+    import json
+
+    restored = 0
+    drafts = await Application.objects().where((Application.call == call_id) & (Application.state == "draft"))
+    for application in drafts:
+        version = await ApplicationVersion.objects().where(
+            ApplicationVersion.application == application.id).order_by(
+            ApplicationVersion.number, ascending=False).first()
+        if version is None:
+            continue
+        content = json.loads(version.content)
+        for key in ("title", "public_title", "public_summary", "description", "requested_amount",
+                    "repositories", "licence"):
+            setattr(application, key, content[key])
+        application.org_name = content["organisation"]["name"]
+        application.org_siren = content["organisation"]["siren"]
+        application.org_ror = content["organisation"]["ror"]
+        application.submitted_at = version.submitted_at
+        await move_application(application, "submitted", actor=None,
+                               data={"restored_version": version.number})
+        restored += 1
+    return restored
+
+
+async def invite_co_applicant(application_id: int, email: str, *, actor: Actor) -> CoApplicant:
+    application = await application_for(actor, application_id)
+    if not can_manage_team(actor, application):
+        raise NotFound("Candidature introuvable.")
+    try:
+        address = check_email(email)
+    except InvalidInput as error:
+        raise InvalidInput(error.detail, [FieldError("email", error.detail)]) from None
+    if address == actor.email.lower():
+        raise InvalidInput("Vous êtes déjà le porteur de cette candidature.",
+                           [FieldError("email", "Vous êtes déjà le porteur de cette candidature.")])
+    existing = await CoApplicant.objects().where(
+        (CoApplicant.application == application.id) & (CoApplicant.email == address)).first()
+    if existing:
+        return existing
+    row = CoApplicant(application=application.id, email=address, invited_by=actor.id)
+    await row.save()
+    await record_event("application.co_applicant_added", actor_id=actor.id, actor=actor.email,
+                       object_type="application", object_id=application.id, data={"email": address})
+    return row
+
+
+async def remove_co_applicant(application_id: int, co_applicant_id: int, *, actor: Actor) -> None:
+    application = await application_for(actor, application_id)
+    if not can_manage_team(actor, application):
+        raise NotFound("Candidature introuvable.")
+    row = await CoApplicant.objects().where(
+        (CoApplicant.id == co_applicant_id) & (CoApplicant.application == application.id)).first()
+    if row is None:
+        raise NotFound("Co-candidat introuvable.")
+    await row.remove()
+    await record_event("application.co_applicant_removed", actor_id=actor.id, actor=actor.email,
+                       object_type="application", object_id=application.id, data={"email": row.email})
+
+
+def input_fields() -> list[str]:
+    return [f.name for f in fields(ApplicationInput) if f.name != "clear_amount"]

@@ -1,0 +1,146 @@
+"""Submission: the deadline check at server time, the frozen version and its receipt hash.
+
+The canonical content is JSON with sorted keys, UTF-8 (no ASCII escaping) and no whitespace
+between tokens; the receipt is the SHA-256 of those bytes (docs/calls-and-applications.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from piccolo.engine import engine_finder
+
+from registry.accounts.permissions import Actor
+from registry.accounts.tables import User
+from registry.applications.permissions import application_for
+from registry.applications.state import action_for
+from registry.applications.tables import (
+    Application,
+    ApplicationLabel,
+    ApplicationVersion,
+    Attachment,
+    CoApplicant,
+)
+from registry.applications.validation import missing_for_submission
+from registry.audit.log import record_event
+from registry.calls.jsonfield import json_list
+from registry.calls.tables import Call
+from registry.db import is_postgres, write_transaction
+from registry.errors import InvalidInput, NotFound
+
+
+@dataclass(frozen=True)
+class Receipt:
+    application_id: int
+    version: int
+    sha256: str
+    submitted_at: datetime
+    content: str
+
+
+def canonical_json(content: dict[str, Any]) -> str:
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def receipt_hash(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+async def canonical_content(application: Application, *, call_slug: str, version: int,
+                            submitted_at: datetime) -> dict[str, Any]:
+    owner = await User.select(User.email).where(User.id == application.owner).first()
+    labels = await ApplicationLabel.select(ApplicationLabel.label.slug).where(
+        ApplicationLabel.application == application.id)
+    team = await CoApplicant.select(CoApplicant.email).where(CoApplicant.application == application.id)
+    files = await Attachment.select(Attachment.filename, Attachment.sha256, Attachment.size).where(
+        Attachment.application == application.id)
+    return {
+        "application_id": application.id,
+        "call": call_slug,
+        "version": version,
+        "submitted_at": submitted_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "owner": owner["email"] if owner else "",
+        "co_applicants": sorted(row["email"] for row in team),
+        "title": application.title,
+        "public_title": application.public_title,
+        "public_summary": application.public_summary,
+        "description": application.description,
+        "requested_amount": application.requested_amount,
+        "repositories": json_list(application.repositories),
+        "licence": application.licence,
+        "labels": sorted(row["label.slug"] for row in labels),
+        "organisation": {"name": application.org_name, "siren": application.org_siren,
+                         "ror": application.org_ror},
+        "attachments": sorted(({"filename": f["filename"], "sha256": f["sha256"], "size": f["size"]}
+                               for f in files), key=lambda f: (f["filename"], f["sha256"])),
+    }
+
+
+async def submission_problems(application: Application) -> list:
+    return missing_for_submission({
+        "title": application.title, "public_title": application.public_title,
+        "public_summary": application.public_summary, "description": application.description,
+        "requested_amount": application.requested_amount, "repositories": json_list(application.repositories),
+        "licence": application.licence, "org_name": application.org_name,
+        "org_siren": application.org_siren, "org_ror": application.org_ror})
+
+
+async def submit_application(application_id: int, *, actor: Actor, now: datetime | None = None) -> Receipt:
+    """Check (visible, draft, complete, before closes_at at the moment the lock is held), freeze a new
+    version with its hash, mark submitted, then audit. The caller sends the receipt email."""
+    from registry.applications.service import ensure_call_open
+
+    await application_for(actor, application_id, edit=True)
+    engine = engine_finder()
+    async with write_transaction(engine):
+        query = Application.objects().where(Application.id == application_id)
+        if is_postgres(engine):
+            query = query.lock_rows()
+        application = await query.first()
+        if application is None:
+            raise NotFound("Candidature introuvable.")
+        action_for(application.state, "submitted")
+        call = await Call.objects().where(Call.id == application.call).first()
+        # The clock is read once the row is locked: what is accepted is what was on time.
+        at = now or datetime.now(UTC)
+        ensure_call_open(call, at)
+        problems = await submission_problems(application)
+        if problems:
+            raise InvalidInput("La candidature est incomplète : " + " ".join(p.message for p in problems), problems)
+        last = await ApplicationVersion.select(ApplicationVersion.number).where(
+            ApplicationVersion.application == application.id).order_by(
+            ApplicationVersion.number, ascending=False).first()
+        number = (last["number"] if last else 0) + 1
+        content = canonical_json(await canonical_content(application, call_slug=call.slug, version=number,
+                                                         submitted_at=at))
+        digest = receipt_hash(content)
+        await ApplicationVersion(application=application.id, number=number, submitted_at=at,
+                                 submitted_by=actor.id, content=content, sha256=digest).save()
+        await Application.update({Application.state: "submitted", Application.submitted_at: at,
+                                  Application.updated_at: at}).where(Application.id == application.id)
+    await record_event("application.submit", actor_id=actor.id, actor=actor.email, object_type="application",
+                       object_id=application_id, data={"from": "draft", "to": "submitted", "version": number,
+                                                       "sha256": digest})
+    return Receipt(application_id=application_id, version=number, sha256=digest, submitted_at=at, content=content)
+
+
+async def latest_receipt(application_id: int) -> Receipt | None:
+    version = await ApplicationVersion.objects().where(ApplicationVersion.application == application_id).order_by(
+        ApplicationVersion.number, ascending=False).first()
+    if version is None:
+        return None
+    return Receipt(application_id=application_id, version=version.number, sha256=version.sha256,
+                   submitted_at=version.submitted_at, content=version.content)
+
+
+async def versions_of(application_id: int) -> list[dict[str, Any]]:
+    return await ApplicationVersion.select(
+        ApplicationVersion.number, ApplicationVersion.submitted_at, ApplicationVersion.sha256).where(
+        ApplicationVersion.application == application_id).order_by(ApplicationVersion.number, ascending=False)
+
+
+__all__ = ["Receipt", "canonical_json", "receipt_hash", "submit_application"]

@@ -1,0 +1,240 @@
+"""Creating, editing, publishing and moving calls; every change is validated here and audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from piccolo.engine import engine_finder
+
+from registry.accounts.permissions import Actor
+from registry.audit.log import record_event
+from registry.calls.paris import parse_call_time
+from registry.calls.state import TRANSITIONS, call_state
+from registry.calls.tables import Call, Criterion
+from registry.db import write_transaction
+from registry.errors import Conflict, FieldError, InvalidInput, NotFound
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+VISIBILITIES = ("never", "after_own", "always")
+
+
+@dataclass
+class CriterionInput:
+    name: str
+    weight: Any
+    scale_max: Any = 4
+    description: str = ""
+    eliminatory_below: Any = None
+
+
+@dataclass
+class CallInput:
+    slug: str
+    title_fr: str
+    opens_at: Any
+    closes_at: Any
+    description_fr: str = ""
+    title_en: str = ""
+    description_en: str = ""
+    eligibility_fr: str = ""
+    eligibility_en: str = ""
+    budget_total: Any = 0
+    amount_min: Any = 0
+    amount_max: Any = 0
+    licence_policy: list[str] = field(default_factory=list)
+    blind: bool = False
+    reviews_per_application: Any = 2
+    reviews_visibility: str = "after_own"
+    criteria: list[CriterionInput] = field(default_factory=list)
+
+
+def _whole(value: Any, name: str, errors: list[FieldError], *, minimum: int = 0) -> int:
+    text = str(value).strip().replace(" ", "").replace("\u202f", "") if value is not None else ""
+    try:
+        number = int(text)
+    except ValueError:
+        errors.append(FieldError(name, "Indiquez un nombre entier."))
+        return 0
+    if number < minimum:
+        errors.append(FieldError(name, f"La valeur doit être au moins {minimum}."))
+    return number
+
+
+def _number_or_none(value: Any, name: str, errors: list[FieldError]) -> float | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        number = float(str(value).replace(",", "."))
+    except ValueError:
+        errors.append(FieldError(name, "Indiquez un nombre (ou laissez vide)."))
+        return None
+    if number < 0:
+        errors.append(FieldError(name, "Le seuil ne peut pas être négatif."))
+    return number
+
+
+def _clean_policy(ids: list[str], errors: list[FieldError]) -> list[str]:
+    from registry.licences import InvalidExpression, normalise_expression
+
+    cleaned: list[str] = []
+    for raw in ids:
+        if not raw.strip():
+            continue
+        try:
+            cleaned.append(normalise_expression(raw))
+        except InvalidExpression:
+            errors.append(FieldError("licence_policy", f"Identifiant SPDX inconnu : « {raw} »."))
+    return sorted(set(cleaned))
+
+
+def validate_call(data: CallInput) -> dict[str, Any]:
+    """All field errors at once, or the clean values (UTC times, whole euros, criteria rows)."""
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    slug = data.slug.strip().lower()
+    if not SLUG.match(slug) or len(slug) > 80:
+        errors.append(FieldError("slug", "L'identifiant court ne contient que des minuscules, chiffres et tirets."))
+    values["slug"] = slug
+    title = data.title_fr.strip()
+    if not title:
+        errors.append(FieldError("title_fr", "Le titre en français est obligatoire."))
+    values.update(title_fr=title, title_en=data.title_en.strip(), description_fr=data.description_fr.strip(),
+                  description_en=data.description_en.strip(), eligibility_fr=data.eligibility_fr.strip(),
+                  eligibility_en=data.eligibility_en.strip())
+    for name in ("budget_total", "amount_min", "amount_max"):
+        values[name] = _whole(getattr(data, name), name, errors)
+    if not any(e.field in {"amount_min", "amount_max"} for e in errors):
+        if values["amount_max"] < values["amount_min"]:
+            errors.append(FieldError("amount_max", "Le montant maximum doit être supérieur ou égal au minimum."))
+        elif values["budget_total"] and values["amount_max"] > values["budget_total"]:
+            errors.append(FieldError("amount_max", "Le montant maximum ne peut pas dépasser le budget total."))
+    for name in ("opens_at", "closes_at"):
+        try:
+            values[name] = parse_call_time(getattr(data, name), field=name)
+        except InvalidInput as error:
+            errors.extend(error.errors)
+    if "opens_at" in values and "closes_at" in values and values["closes_at"] <= values["opens_at"]:
+        errors.append(FieldError("closes_at", "La clôture doit être postérieure à l'ouverture."))
+    values["licence_policy"] = _clean_policy(list(data.licence_policy), errors)
+    values["blind"] = bool(data.blind)
+    values["reviews_per_application"] = _whole(data.reviews_per_application, "reviews_per_application",
+                                               errors, minimum=1)
+    if data.reviews_visibility not in VISIBILITIES:
+        errors.append(FieldError("reviews_visibility", "Choix de visibilité des évaluations inconnu."))
+    values["reviews_visibility"] = data.reviews_visibility
+    values["criteria"] = _validate_criteria(data.criteria, errors)
+    if errors:
+        raise InvalidInput(errors[0].message if len(errors) == 1 else
+                           "Le formulaire contient des erreurs : " + " ".join(e.message for e in errors), errors)
+    return values
+
+
+def _validate_criteria(rows: list[CriterionInput], errors: list[FieldError]) -> list[dict[str, Any]]:
+    criteria: list[dict[str, Any]] = []
+    names: set[str] = set()
+    for index, row in enumerate(rows):
+        prefix = f"criteria.{index}"
+        name = row.name.strip()
+        if not name:
+            errors.append(FieldError(f"{prefix}.name", "Chaque critère a un nom."))
+        elif name.lower() in names:
+            errors.append(FieldError(f"{prefix}.name", f"Le critère « {name} » apparaît deux fois."))
+        names.add(name.lower())
+        weight = _whole(row.weight, f"{prefix}.weight", errors, minimum=1)
+        scale = _whole(row.scale_max, f"{prefix}.scale_max", errors, minimum=1)
+        threshold = _number_or_none(row.eliminatory_below, f"{prefix}.eliminatory_below", errors)
+        if threshold is not None and threshold > scale:
+            errors.append(FieldError(f"{prefix}.eliminatory_below",
+                                     f"Le seuil éliminatoire dépasse l'échelle (0 à {scale})."))
+        criteria.append({"position": index, "name": name, "description": row.description.strip(),
+                         "weight": weight, "scale_max": scale, "eliminatory_below": threshold})
+    if not criteria:
+        errors.append(FieldError("criteria", "Ajoutez au moins un critère d'évaluation."))
+    else:
+        total = sum(c["weight"] for c in criteria)
+        if total != 100:
+            errors.append(FieldError("criteria", f"Les poids des critères doivent totaliser 100 % "
+                                                 f"(total actuel : {total} %)."))
+    return criteria
+
+
+async def call_by_slug(slug: str) -> Call:
+    call = await Call.objects().where(Call.slug == slug).first()
+    if call is None:
+        raise NotFound("Appel introuvable.")
+    return call
+
+
+async def criteria_of(call_id: int) -> list[Criterion]:
+    return await Criterion.objects().where(Criterion.call == call_id).order_by(Criterion.position)
+
+
+async def create_call(data: CallInput, *, actor: Actor) -> Call:
+    values = validate_call(data)
+    criteria = values.pop("criteria")
+    async with write_transaction(engine_finder()):
+        if await Call.exists().where(Call.slug == values["slug"]):
+            raise InvalidInput("Cet identifiant court est déjà pris.",
+                               [FieldError("slug", "Cet identifiant court est déjà pris.")])
+        call = Call(**values, status="draft", created_by=actor.id)
+        await call.save()
+        for row in criteria:
+            await Criterion(call=call.id, **row).save()
+    await record_event("call.created", actor_id=actor.id, actor=actor.email, object_type="call",
+                       object_id=call.id, data={"slug": call.slug})
+    return call
+
+
+async def update_call(slug: str, data: CallInput, *, actor: Actor, now: datetime | None = None) -> Call:
+    call = await call_by_slug(slug)
+    state = call_state(call, now or datetime.now(UTC))
+    if state not in {"draft", "upcoming", "open"}:
+        raise Conflict("Cet appel ne peut plus être modifié (clos ou en évaluation).")
+    values = validate_call(data)
+    criteria = values.pop("criteria")
+    if state == "open":
+        current = [(c.name, c.weight, c.scale_max, c.eliminatory_below) for c in await criteria_of(call.id)]
+        wanted = [(c["name"], c["weight"], c["scale_max"], c["eliminatory_below"]) for c in criteria]
+        if current != wanted:
+            raise InvalidInput("Les critères ne changent plus une fois l'appel ouvert.",
+                               [FieldError("criteria", "Les critères ne changent plus une fois l'appel ouvert.")])
+    async with write_transaction(engine_finder()):
+        if values["slug"] != call.slug and await Call.exists().where(Call.slug == values["slug"]):
+            raise InvalidInput("Cet identifiant court est déjà pris.",
+                               [FieldError("slug", "Cet identifiant court est déjà pris.")])
+        for key, value in values.items():
+            setattr(call, key, value)
+        await call.save()
+        await Criterion.delete().where(Criterion.call == call.id)
+        for row in criteria:
+            await Criterion(call=call.id, **row).save()
+    await record_event("call.updated", actor_id=actor.id, actor=actor.email, object_type="call",
+                       object_id=call.id, data={"slug": call.slug})
+    return call
+
+
+async def move_call(slug: str, target: str, *, actor: Actor) -> Call:
+    """The only way a call's stored status changes: check the table, save, audit."""
+    call = await call_by_slug(slug)
+    if (call.status, target) not in TRANSITIONS:
+        raise Conflict(f"Transition impossible : « {call.status} » vers « {target} ».")
+    previous = call.status
+    call.status = target
+    if target == "published":
+        call.published_at = datetime.now(UTC)
+    await call.save()
+    await record_event(f"call.{TRANSITIONS[(previous, target)]}", actor_id=actor.id, actor=actor.email,
+                       object_type="call", object_id=call.id,
+                       data={"slug": call.slug, "from": previous, "to": target})
+    if target == "in_review":
+        from registry.applications.service import restore_latest_submissions
+
+        await restore_latest_submissions(call.id)
+    return call
+
+
+async def publish_call(slug: str, *, actor: Actor) -> Call:
+    return await move_call(slug, "published", actor=actor)

@@ -1,0 +1,1 @@
+"""Review: reviewers, assignments, conflict declarations, scores, ranking and decisions."""

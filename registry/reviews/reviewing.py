@@ -1,0 +1,206 @@
+"""Declarations of interest and reviews: each state change goes through the transition tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from piccolo.engine import engine_finder
+
+from registry.accounts.permissions import Actor
+from registry.accounts.tables import User, UserRole
+from registry.applications.tables import Application
+from registry.audit.log import record_event
+from registry.calls.tables import Criterion
+from registry.db import write_transaction
+from registry.errors import Conflict, FieldError, InvalidInput, invalid
+from registry.reviews.access import (
+    application_of,
+    as_json,
+    assignment_for_reviewer,
+    assignment_for_staff,
+    call_of,
+    ensure_open_for_review,
+)
+from registry.reviews.assigning import Mailer
+from registry.reviews.scoring import CriterionSpec, review_score, validate_scores
+from registry.reviews.states import (
+    ASSIGNMENT_TRANSITIONS,
+    EDITABLE_REVIEW_STATES,
+    REVIEW_TRANSITIONS,
+    advance,
+)
+from registry.reviews.tables import CONFLICT_KINDS, Assignment, Review
+
+CONFLICT_KIND_LABELS = {
+    "collaborator": "collaboration (récente ou en cours)", "same_institution": "même établissement",
+    "personal": "lien personnel", "financial": "intérêt financier", "other": "autre",
+}
+MAX_COMMENT = 20_000
+
+
+async def criteria_specs(call_id: int) -> list[CriterionSpec]:
+    rows = await Criterion.select().where(Criterion.call == call_id).order_by(Criterion.position)
+    return [CriterionSpec(r["name"], r["weight"], r["scale_max"], r["eliminatory_below"]) for r in rows]
+
+
+async def declare(assignment_id: int, *, actor: Actor, conflict: bool, kind: str = "", note: str = "",
+                  attest_confidentiality: bool = False, mailer: Mailer | None = None,
+                  base_url: str = "") -> Assignment:
+    """No conflict (with the confidentiality attestation) opens the application to the reviewer;
+    a conflict releases the assignment for good and alerts the managers by email."""
+    assignment = await assignment_for_reviewer(actor, assignment_id)
+    application = await application_of(int(assignment.application))
+    call = await call_of(int(assignment.call))
+    await ensure_open_for_review(application.id, call)
+    if conflict:
+        if kind not in CONFLICT_KINDS:
+            raise invalid("kind", "Choisissez la nature du conflit d'intérêts.")
+        if kind == "other" and not note.strip():
+            raise invalid("note", "Précisez la nature du conflit.")
+        event = "declare_conflict"
+    else:
+        if not attest_confidentiality:
+            raise invalid("confidentiality", "Vous devez vous engager à la confidentialité.")
+        event = "declare_no_conflict"
+    previous = assignment.state
+    if previous == "no_conflict" and conflict and await Review.exists().where(
+            (Review.assignment == assignment.id) & (Review.state != "draft")):
+        raise Conflict("Une évaluation a déjà été remise pour cette candidature.")
+    assignment.state = advance(ASSIGNMENT_TRANSITIONS, previous, event)
+    assignment.declared_at = datetime.now(UTC)
+    assignment.confidentiality_attested = not conflict
+    assignment.conflict_kind = kind if conflict else ""
+    assignment.conflict_note = note.strip()[:2000] if conflict else ""
+    await assignment.save()
+    await record_event(f"assignment.{event}", actor_id=actor.id, actor=actor.email, object_type="assignment",
+                       object_id=assignment.id, data={"from": previous, "to": assignment.state,
+                                                      "kind": assignment.conflict_kind,
+                                                      "note": assignment.conflict_note})
+    if conflict and mailer is not None:
+        managers = await UserRole.select(UserRole.user.email).where(UserRole.role == "manager")
+        for row in managers:
+            await mailer.send(to=row["user.email"], template="review_conflict", language="fr", context={
+                "reviewer": actor.name, "reviewer_email": actor.email, "application_id": application.id,
+                "public_title": application.public_title or application.title,
+                "kind": CONFLICT_KIND_LABELS[kind], "note": assignment.conflict_note, "base_url": base_url,
+                "call_slug": call.slug})
+    return assignment
+
+
+async def review_of(assignment_id: int) -> Review | None:
+    return await Review.objects().where(Review.assignment == assignment_id).first()
+
+
+def _confidence(value: Any, required: bool) -> int | None:
+    if value is None or value == "":
+        if required:
+            raise invalid("confidence", "Indiquez votre degré de confiance (1 à 5).")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise invalid("confidence", "Le degré de confiance est un entier de 1 à 5.")
+    return value
+
+
+async def save_review(assignment_id: int, *, actor: Actor, scores: Any, comment_applicant: str = "",
+                      comment_committee: str = "", confidence: Any = None, submit: bool = False) -> Review:
+    """Saves a draft, or submits (which locks it). Refused while conflicted, before the
+    declaration, once submitted, and after the decisions are released. Score changes are logged."""
+    assignment = await assignment_for_reviewer(actor, assignment_id)
+    if assignment.state != "no_conflict":
+        messages = {"assigned": "Déclarez d'abord l'absence de conflit d'intérêts.",
+                    "conflict": "Vous avez déclaré un conflit d'intérêts : cette évaluation vous est fermée.",
+                    "reviewed": "Votre évaluation est remise et verrouillée.",
+                    "cancelled": "Cette attribution a été annulée."}
+        raise Conflict(messages.get(assignment.state, "Évaluation impossible."))
+    call = await call_of(int(assignment.call))
+    await ensure_open_for_review(int(assignment.application), call)
+    criteria = await criteria_specs(call.id)
+    clean = validate_scores(scores if scores is not None else {}, criteria, complete=submit)
+    level = _confidence(confidence, required=submit)
+    errors = [FieldError(name, "Commentaire trop long (20 000 caractères au plus).")
+              for name, text in (("comment_applicant", comment_applicant), ("comment_committee", comment_committee))
+              if len(text) > MAX_COMMENT]
+    if submit and not comment_applicant.strip():
+        errors.append(FieldError("comment_applicant", "Rédigez un commentaire pour le porteur."))
+    if errors:
+        raise InvalidInput(errors[0].message, errors)
+    async with write_transaction(engine_finder()):
+        review = await review_of(assignment.id) or Review(assignment=assignment.id, state="draft", scores={})
+        if review.state not in EDITABLE_REVIEW_STATES:
+            raise Conflict("Votre évaluation est remise et verrouillée.")
+        before = as_json(review.scores, {})
+        review.scores = clean
+        review.score = review_score(clean, criteria)
+        review.comment_applicant = comment_applicant
+        review.comment_committee = comment_committee
+        review.confidence = level
+        review.updated_at = datetime.now(UTC)
+        if submit:
+            review.state = advance(REVIEW_TRANSITIONS, review.state, "submit")
+            review.submitted_at = review.updated_at
+            assignment.state = advance(ASSIGNMENT_TRANSITIONS, assignment.state, "submit_review")
+            await assignment.save()
+        await review.save()
+        if before != clean:
+            await record_event("review.scores_changed", actor_id=actor.id, actor=actor.email, object_type="review",
+                               object_id=review.id, data={"assignment": assignment.id, "before": before,
+                                                          "after": clean, "score": review.score})
+        if submit:
+            await record_event("review.submitted", actor_id=actor.id, actor=actor.email, object_type="review",
+                               object_id=review.id, data={"assignment": assignment.id, "score": review.score,
+                                                          "confidence": level})
+    return review
+
+
+async def reopen_review(assignment_id: int, *, actor: Actor, reason: str = "") -> Review:
+    """A manager hands a submitted review back to its reviewer (logged with the reason)."""
+    assignment = await assignment_for_staff(actor, assignment_id)
+    await ensure_open_for_review(int(assignment.application), await call_of(int(assignment.call)))
+    review = await review_of(assignment.id)
+    if review is None:
+        raise Conflict("Aucune évaluation remise à rouvrir.")
+    async with write_transaction(engine_finder()):
+        review.state = advance(REVIEW_TRANSITIONS, review.state, "reopen")
+        assignment.state = advance(ASSIGNMENT_TRANSITIONS, assignment.state, "reopen")
+        review.reopened_at = datetime.now(UTC)
+        review.reopened_count += 1
+        review.reopen_reason = reason.strip()[:2000]
+        await review.save()
+        await assignment.save()
+        await record_event("review.reopened", actor_id=actor.id, actor=actor.email, object_type="review",
+                           object_id=review.id, data={"assignment": assignment.id, "reason": review.reopen_reason})
+    return review
+
+
+async def other_reviews(assignment: Assignment) -> list[dict[str, Any]] | None:
+    """The other submitted reviews this reviewer may read, per the call's setting; None when hidden.
+    Reviewers are numbered, never named."""
+    call = await call_of(int(assignment.call))
+    visibility = call.reviews_visibility
+    if visibility == "never" or (visibility == "after_own" and assignment.state != "reviewed"):
+        return None
+    rows = await Review.select(Review.scores, Review.score, Review.comment_applicant, Review.comment_committee,
+                               Review.confidence, Review.assignment.id).where(
+        (Review.assignment.application == assignment.application) & (Review.assignment.id != assignment.id)
+        & Review.state.is_in(["submitted", "locked"])).order_by(Review.assignment.id)
+    return [{**row, "scores": as_json(row["scores"], {}), "number": index} for index, row in enumerate(rows, start=1)]
+
+
+async def applicant_feedback(application_id: int) -> list[str]:
+    """Comments for the applicant, shown only once the decision is released (caller checks)."""
+    rows = await Review.select(Review.comment_applicant).where(
+        (Review.assignment.application == application_id) & Review.state.is_in(["submitted", "locked"])
+    ).order_by(Review.assignment.id)
+    return [row["comment_applicant"] for row in rows if row["comment_applicant"].strip()]
+
+
+async def reviewer_name(user_id: int) -> str:
+    row = await User.select(User.name).where(User.id == user_id).first()
+    return row["name"] if row else ""
+
+
+async def applications_titles(ids: list[int]) -> dict[int, str]:
+    rows = await Application.select(Application.id, Application.public_title, Application.title).where(
+        Application.id.is_in(ids or [-1]))
+    return {r["id"]: r["public_title"] or r["title"] for r in rows}
