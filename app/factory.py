@@ -15,6 +15,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from piccolo.engine.base import Engine
 
 from app.controllers.accounts import AccountPages, ProfilePages
 from app.controllers.api.applications import ApplicationsApi
@@ -23,13 +24,16 @@ from app.controllers.api.me import MeController
 from app.controllers.api.reviews import ReviewsApi
 from app.controllers.applications import ApplicationPages
 from app.controllers.calls import CallPages
+from app.controllers.harvest import HarvestPages, api_harvest_now
 from app.controllers.manage import AdminPages, ManagePages
+from app.controllers.manage_reviews import ManageReviewPages
+from app.controllers.reviews import DecisionPages, ReviewerPages
 from app.controllers.manage_calls import ManageCallPages
 from app.controllers.public import PublicPages, healthz
 from app.controllers.registry_pages import RegistryPages
 from app.controllers.api.projects import ProjectsApi
 from app.controllers.feeds import OpenDataRoutes
-from app.mail import Mailer
+from app.mail import mailer_for
 from app.settings import Settings, load_settings
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.middleware import identity_middleware
@@ -41,17 +45,18 @@ STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("ami")
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Litestar:
+    """With `engine`, the caller owns it (and its pool); otherwise one is made from the settings."""
     settings = settings or load_settings()
-    engine = make_engine(settings.database)
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.database)
     use_engine(engine)
     environment = build_environment()
-    mailer = Mailer(templates=environment, sender=settings.mail_from,
-                    smtp_url=settings.smtp_url, outbox_dir=settings.var_dir / "outbox")
+    mailer = mailer_for(settings, environment)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        if is_postgres(engine):
+        if owns_engine and is_postgres(engine):
             await engine.start_connection_pool(min_size=1, max_size=20)
         scheduler = None
         if settings.scheduler:
@@ -61,15 +66,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             if scheduler is not None:
                 scheduler.shutdown()
-            if is_postgres(engine):
+            if owns_engine and is_postgres(engine):
                 await engine.close_connection_pool()
 
     return Litestar(
         route_handlers=[
+            HarvestPages, api_harvest_now,
             PublicPages, AccountPages, ProfilePages, ManagePages, AdminPages, healthz, MeController,
             CallPages, ApplicationPages, ManageCallPages, CallsApi, ApplicationsApi,
             RegistryPages, ProjectsApi, OpenDataRoutes,
-            ReviewsApi,
+            ReviewsApi, ReviewerPages, DecisionPages, ManageReviewPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         middleware=[identity_middleware],

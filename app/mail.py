@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from jinja2 import Environment
@@ -81,6 +82,11 @@ class Mailer:
         if "/" in name or not name.endswith(".eml") or not path.is_file():
             return None
         return read_eml(path)
+
+
+def mailer_for(settings: Any, templates: Environment) -> Mailer:
+    return Mailer(templates=templates, sender=settings.mail_from, smtp_url=settings.smtp_url,
+                  outbox_dir=settings.var_dir / "outbox")
 
 
 def read_eml(path: Path) -> OutboxEntry:

@@ -75,6 +75,21 @@ async def scheduled_harvest(full: bool) -> str:
     return report.summary
 
 
+async def scheduled_reminders() -> int:
+    """Deadline reminders to owners of unsubmitted drafts (each sent once; see registry.applications)."""
+    from datetime import UTC, datetime
+
+    from app.mail import mailer_for
+    from app.web.templating import build_environment
+    from registry.applications.reminders import send_deadline_reminders
+
+    settings = load_settings()
+    sent = await send_deadline_reminders(now=datetime.now(UTC), mailer=mailer_for(settings, build_environment()),
+                                         base_url=settings.base_url)
+    log.info("deadline reminders: %d sent", sent)
+    return sent
+
+
 class _Election:
     """Who may run the scheduler: a PostgreSQL advisory lock, or a file lock on SQLite."""
 
@@ -151,6 +166,8 @@ class SchedulerHandle:
         scheduler.add_job("app.scheduler:scheduled_harvest", IntervalTrigger(
             seconds=int(self.config.full_interval.total_seconds())), kwargs={"full": True},
             id="harvest-full", name="Collecte complète des dépôts", replace_existing=True)
+        scheduler.add_job("app.scheduler:scheduled_reminders", IntervalTrigger(hours=1),
+                          id="deadline-reminders", name="Rappels avant la date limite", replace_existing=True)
         scheduler.start()
         self.scheduler = scheduler
         self.leader_changes.append(True)

@@ -82,7 +82,7 @@ def test_exactly_one_scheduler_runs_across_processes(db) -> None:
                             capture_output=True, text=True, timeout=60)
     out, err = first.communicate("stop\n", timeout=60)
     assert second.stdout.strip() == "follower", second.stderr
-    assert out.strip() == "['harvest-check', 'harvest-full']", err
+    assert out.strip() == "['deadline-reminders', 'harvest-check', 'harvest-full']", err
     assert first.returncode == 0
     # Once the leader is gone, the next process is elected.
     third = subprocess.run([sys.executable, "-c", SCHEDULER_SCRIPT, "0"], cwd=ROOT, env=env,
