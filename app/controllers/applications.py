@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from app.i18n import gettext as _
 from app.web.forms import field_errors, form_lists, redirect_with_flash
 from app.web.guards import requires_login, requires_role
+from app.web.middleware import received_at
 from app.web.templating import page
 from registry.accounts.permissions import is_staff
 from registry.accounts.tables import User
@@ -191,7 +192,7 @@ class ApplicationPages(Controller):
         return redirect_with_flash(f"/applications/{application_id}/receipt", "application_submitted")
 
     async def _submit(self, request: Request, application_id: int) -> None:
-        receipt = await submit_application(application_id, actor=request.user)
+        receipt = await submit_application(application_id, actor=request.user, now=received_at(request))
         await notify_submission(request, receipt)
 
     @get("/applications/{application_id:int}/receipt")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -49,11 +50,18 @@ async def _reject(send: Send, status: int, detail: str, *, bearer: bool = False)
     await send({"type": "http.response.body", "body": body})
 
 
+def received_at(request: Any) -> datetime:
+    """When the server received this request (set first thing by the middleware)."""
+    return request.scope.get("state", {}).get("received_at") or datetime.now(UTC)
+
+
 def identity_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
+        # Deadlines are judged on when a request reached the server, not on how long it queued.
+        scope.setdefault("state", {})["received_at"] = datetime.now(UTC)
         headers = _headers(scope)
         cookies = _cookies(headers)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))

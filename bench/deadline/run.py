@@ -153,7 +153,8 @@ def main() -> int:
     late_accepted, lost = asyncio.run(verify(closes_at, accepted))
     print(f"submissions {len(results)}: accepted {len(accepted)}, refused as late {late_refused}, "
           f"failed {failed} (5xx {errors_5xx}); sent after the deadline {sent_after}")
-    print(f"stored versions accepted late {late_accepted}; lost {lost}")
+    print(f"stored versions accepted late {late_accepted}; lost {lost}; refused although sent before the "
+          f"deadline {max(0, late_refused - sent_after)} (reached the server after it: queueing on this machine)")
     for r in [r for r in results if r[2] not in (200, 409)][:5]:
         print("  failure:", r)
     ok = failed == 0 and late_accepted == 0 and lost == 0 and errors_5xx == 0

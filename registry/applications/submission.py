@@ -105,7 +105,7 @@ async def submit_application(application_id: int, *, actor: Actor, now: datetime
             raise NotFound("Candidature introuvable.")
         action_for(application.state, "submitted")
         call = await Call.objects().where(Call.id == application.call).first()
-        # The clock is read once the row is locked: what is accepted is what was on time.
+        # `now` is when the request reached the server (queueing behind other writers is not lateness).
         at = now or datetime.now(UTC)
         ensure_call_open(call, at)
         problems = await submission_problems(application)

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from app.controllers.api.calls import check_paging
 from app.controllers.applications import attachment_response, notify_invitation, notify_submission, url_policy
 from app.web.guards import requires_login, requires_role
+from app.web.middleware import received_at
 from registry.applications import queries, service
 from registry.applications.attachments import attachments_of
 from registry.applications.permissions import application_for
@@ -198,7 +199,7 @@ class ApplicationsApi(Controller):
 
     @post("/applications/{application_id:int}/submit", status_code=200, summary="Submit before closes_at")
     async def submit(self, request: Request, application_id: FromPath[int]) -> SubmitOut:
-        receipt = await submit_application(application_id, actor=request.user)
+        receipt = await submit_application(application_id, actor=request.user, now=received_at(request))
         await notify_submission(request, receipt)
         return SubmitOut(id=application_id, state="submitted", receipt=receipt_out(receipt))
 
