@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.web.guards import requires_staff
 from registry.accounts.permissions import is_staff
@@ -142,7 +142,7 @@ class CallsApi(Controller):
 
     @get("/", summary="List calls")
     async def list_calls(self, request: Request, page: FromQuery[int] = 1, per_page: FromQuery[int] = 20,
-                         phase: Annotated[str | None, Parameter(query="state")] = None) -> CallPage:
+                         phase: Annotated[str | None, QueryParameter(name="state")] = None) -> CallPage:
         """Published calls (drafts too for staff), newest deadline first."""
         check_paging(page, per_page)
         rows, total = await queries.list_calls(include_drafts=is_staff(request.user),
