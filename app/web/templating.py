@@ -24,6 +24,16 @@ def _ago(value: Any) -> str:
     return format_ago(value, current_language.get())
 
 
+def _number(value: float | int | None, digits: int = 2) -> str:
+    """A decimal in the reader's language (84,82 in French, 84.82 in English); whole numbers stay whole."""
+    from babel.numbers import format_decimal
+
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=current_language.get())
+
+
 def _money(value: int | None) -> str:
     from babel.numbers import format_currency
 
@@ -45,6 +55,7 @@ def build_environment() -> Environment:
     env.filters["when"] = _when
     env.filters["ago"] = _ago
     env.filters["money"] = _money
+    env.filters["number"] = _number
     env.globals["current_language"] = current_language.get
     return env
 

@@ -39,7 +39,7 @@ async def test_reviewer_journey_through_forms(client, make_world) -> None:
         "comment_committee": "Solide.", "confidence": "", "action": "save"})
     assert "Brouillon d’évaluation enregistré." in draft.text
     # 3/4 = 75 on the only applicable criterion
-    assert "<strong>75.00</strong>" in draft.text
+    assert "<strong>75</strong>" in draft.text
     incomplete = await post_form(client, url, f"{url}/review", {
         "score-0": "3", "score-1": "na", "comment_applicant": "Bon projet.", "confidence": "4", "action": "submit"})
     assert incomplete.status_code == 422
