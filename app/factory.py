@@ -21,18 +21,18 @@ from app.controllers.accounts import AccountPages, ProfilePages
 from app.controllers.api.applications import ApplicationsApi
 from app.controllers.api.calls import CallsApi
 from app.controllers.api.me import MeController
+from app.controllers.api.projects import ProjectsApi
 from app.controllers.api.reviews import ReviewsApi
 from app.controllers.applications import ApplicationPages
 from app.controllers.calls import CallPages
+from app.controllers.feeds import OpenDataRoutes
 from app.controllers.harvest import HarvestPages, api_harvest_now
 from app.controllers.manage import AdminPages, ManagePages
-from app.controllers.manage_reviews import ManageReviewPages
-from app.controllers.reviews import DecisionPages, ReviewerPages
 from app.controllers.manage_calls import ManageCallPages
+from app.controllers.manage_reviews import ManageReviewPages
 from app.controllers.public import PublicPages, healthz
 from app.controllers.registry_pages import RegistryPages
-from app.controllers.api.projects import ProjectsApi
-from app.controllers.feeds import OpenDataRoutes
+from app.controllers.reviews import DecisionPages, ReviewerPages
 from app.mail import mailer_for
 from app.settings import Settings, load_settings
 from app.web.errors import EXCEPTION_HANDLERS

@@ -79,4 +79,6 @@ def detect(paths: tuple[Path, ...], as_json: bool) -> None:
     spdx_width = max(len("spdx"), *(len(r.spdx) for r in rows))
     click.echo(f"{'path':<{width}}  {'spdx':<{spdx_width}}  confidence  authorised")
     for r in rows:
-        click.echo(f"{r.path:<{width}}  {r.spdx:<{spdx_width}}  {r.confidence:>10.2f}  {'yes' if r.authorised else 'no'}")
+        click.echo(
+            f"{r.path:<{width}}  {r.spdx:<{spdx_width}}  {r.confidence:>10.2f}  {'yes' if r.authorised else 'no'}"
+        )

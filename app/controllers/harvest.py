@@ -9,7 +9,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.scheduler import harvest_config
-from app.web.forms import redirect_with_flash
 from app.web.guards import requires_role, requires_staff
 from app.web.templating import page
 from harvesters.run import run_harvest

@@ -104,11 +104,8 @@ def detect_text(text: str, references: ReferenceSet | None = None) -> Detection:
         for i in postings or ():
             counts[i] += n
     ranked = sorted(
-        (
-            (n / len(refs.references[i].features), n / len(doc), refs.references[i])
-            for i, n in counts.items()
-        ),
-        key=lambda c: (c[0] + 0.2 * c[1]),
+        ((n / len(refs.references[i].features), n / len(doc), refs.references[i]) for i, n in counts.items()),
+        key=lambda c: c[0] + 0.2 * c[1],
         reverse=True,
     )
     candidates = [c for c in ranked if c[0] >= MIN_COVERAGE]
@@ -138,13 +135,11 @@ def detect_text(text: str, references: ReferenceSet | None = None) -> Detection:
     if confidence < MIN_CONFIDENCE:
         return _abstain("licence text found but mixed with too much other text", confidence)
     ids: list[str] = []
-    for cov, prec, ref in selected:
+    for _cov, _prec, ref in selected:
         spdx = ref.family + _versioned_suffix(ref, seq, words) if ref.versioned else ref.spdx
         if spdx not in ids:
             ids.append(spdx)
-    matches = tuple(
-        Match(ref.spdx, ref.key, ref.lang, round(cov, 3), round(prec, 3)) for cov, prec, ref in selected
-    )
+    matches = tuple(Match(ref.spdx, ref.key, ref.lang, round(cov, 3), round(prec, 3)) for cov, prec, ref in selected)
     expression = " AND ".join(sorted(ids)) if len(ids) > 1 else ids[0]
     return Detection(expression, round(confidence, 3), matches, "matched " + ", ".join(r.key for *_, r in selected))
 

@@ -101,7 +101,8 @@ def _leaf(key: str, policy: frozenset[str]) -> tuple[bool, str, str]:
         return (
             False,
             f"{key} is a custom licence reference (LicenseRef-), not on the authorised list",
-            f"{key} est une référence de licence non standard (LicenseRef-), absente de la liste des licences autorisées",
+            f"{key} est une référence de licence non standard (LicenseRef-), "
+            "absente de la liste des licences autorisées",
         )
     return False, f"{key} is not on the authorised list", f"{key} ne figure pas sur la liste des licences autorisées"
 
@@ -119,7 +120,11 @@ def _evaluate(node: Any, policy: frozenset[str]) -> tuple[bool, str, str]:
     if isinstance(node, OR):
         chosen = next((r for r in results if r[0]), None)
         if chosen:
-            return True, f"{chosen[1]} (one authorised alternative is enough)", f"{chosen[2]} (une alternative autorisée suffit)"
+            return (
+                True,
+                f"{chosen[1]} (one authorised alternative is enough)",
+                f"{chosen[2]} (une alternative autorisée suffit)",
+            )
         return False, "; ".join(r[1] for r in results), " ; ".join(r[2] for r in results)
     if isinstance(node, AND):
         failing = [r for r in results if not r[0]]
@@ -136,7 +141,9 @@ def judge(expression: str, policy: frozenset[str] | set[str] = AUTHORISED) -> Ve
     """
     stripped = expression.strip()
     if stripped.upper() == NOASSERTION:
-        return Verdict(False, "aucune licence n'a pu être déterminée (NOASSERTION)", "no licence could be determined (NOASSERTION)")
+        return Verdict(
+            False, "aucune licence n'a pu être déterminée (NOASSERTION)", "no licence could be determined (NOASSERTION)"
+        )
     if stripped.upper() == NONE:
         return Verdict(False, "aucune licence (NONE)", "no licence at all (NONE)")
     ok, en, fr = _evaluate(_parse(stripped), frozenset(policy))

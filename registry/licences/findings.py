@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
@@ -16,7 +16,7 @@ from .detect import NOASSERTION, Detection, detect_path
 from .expressions import InvalidExpression, licensing, normalise_expression
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     LICENCE_FILE = "licence_file"
     SPDX_HEADER = "spdx_header"
     CODEMETA = "codemeta"
@@ -36,7 +36,19 @@ LICENCE_FILE = re.compile(
 )
 _HEADER = re.compile(r"SPDX-License-Identifier:\s*(.+?)\s*(?:\*/|-->|#\}|\"\"\"|'''|$)", re.M)
 _SPDX_URL = re.compile(r"^https?://(?:www\.)?spdx\.org/licenses/([A-Za-z0-9.+\-]+?)(?:\.html|\.json)?/?$", re.I)
-_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", "vendor", "third_party", "dist", "build"}
+_SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "vendor",
+    "third_party",
+    "dist",
+    "build",
+}
 _SOURCE_EXT = {
     ".py", ".js", ".ts", ".tsx", ".jsx", ".java", ".kt", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".go", ".rs",
     ".rb", ".php", ".r", ".R", ".jl", ".scala", ".sh", ".sql", ".m", ".swift", ".vue", ".css", ".scss", ".html",
@@ -125,7 +137,11 @@ def _codemeta(path: Path) -> list[Finding]:
     except (OSError, ValueError, AttributeError):
         return [Finding(Source.CODEMETA, path.name, NOASSERTION, 0.0, "", "codemeta.json is not valid JSON")]
     values = value if isinstance(value, list) else [value] if value else []
-    items = [v if isinstance(v, str) else str(v.get("@id") or v.get("url") or v.get("identifier", "")) for v in values if isinstance(v, (str, dict))]
+    items = [
+        v if isinstance(v, str) else str(v.get("@id") or v.get("url") or v.get("identifier", ""))
+        for v in values
+        if isinstance(v, (str, dict))
+    ]
     return [finding_from_expression(Source.CODEMETA, path.name, v) for v in items if v]
 
 
@@ -230,11 +246,15 @@ def reconcile(findings: Iterable[Finding]) -> Reconciliation:
         result = Reconciliation(_key(best.expression), 1.0, "metadata OR expression covering the licence files", items)
     elif evidence:
         confidence = min(f.confidence for f in evidence)
-        result = Reconciliation(_and(f.expression for f in evidence), confidence, "every repository source combined with AND", items)
+        result = Reconciliation(
+            _and(f.expression for f in evidence), confidence, "every repository source combined with AND", items
+        )
     else:
         forge = [f for f in known if f.source is Source.FORGE]
         if forge:
-            result = Reconciliation(forge[0].expression, forge[0].confidence, "forge answer (no repository evidence)", items)
+            result = Reconciliation(
+                forge[0].expression, forge[0].confidence, "forge answer (no repository evidence)", items
+            )
         else:
             result = Reconciliation(NOASSERTION, 0.0, "no licence evidence", items)
     disagreements = _disagreements(items, result.expression, bool(covering))

@@ -108,9 +108,7 @@ def default_references() -> ReferenceSet:
         payload = _payload()
         fresh = payload.get("normalisation") == NORMALISATION
         return build_set(
-            build_reference(
-                e["key"], e["spdx"], e["lang"], e["kind"], e["text"], e["words"].split() if fresh else None
-            )
+            build_reference(e["key"], e["spdx"], e["lang"], e["kind"], e["text"], e["words"].split() if fresh else None)
             for e in payload["entries"]
         )
     finally:

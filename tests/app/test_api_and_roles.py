@@ -9,8 +9,8 @@ from pathlib import Path
 
 from piccolo.engine import engine_finder
 
-from registry.accounts.service import create_api_token, revoke_api_token
 from registry.accounts.permissions import Actor
+from registry.accounts.service import create_api_token, revoke_api_token
 from registry.audit.log import record_event, verify_chain
 from registry.audit.tables import AuditEntry
 from registry.db import is_postgres
