@@ -78,11 +78,14 @@ def test_exactly_one_scheduler_runs_across_processes(db) -> None:
                              text=True)
     assert first.stdout is not None
     assert first.stdout.readline().strip() == "leader"
+    # Read through the same buffered reader: communicate() reads the pipe directly and would miss
+    # a line the reader had already buffered.
+    jobs = first.stdout.readline().strip()
     second = subprocess.run([sys.executable, "-c", SCHEDULER_SCRIPT, "0"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     out, err = first.communicate("stop\n", timeout=60)
     assert second.stdout.strip() == "follower", second.stderr
-    assert out.strip() == "['deadline-reminders', 'harvest-check', 'harvest-full']", err
+    assert jobs == "['deadline-reminders', 'harvest-check', 'harvest-full']", err
     assert first.returncode == 0
     # Once the leader is gone, the next process is elected.
     third = subprocess.run([sys.executable, "-c", SCHEDULER_SCRIPT, "0"], cwd=ROOT, env=env,
