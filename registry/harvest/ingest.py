@@ -87,8 +87,13 @@ async def ingest_repository(
                       gone=False, last_success_at=now, last_attempt_at=now, last_error="",
                       last_error_at=None, consecutive_failures=0, next_attempt_at=next_at)
         changed = bool(changes) or touched > 0
-        return IngestReport(outcome=Outcome.CHANGED if changed else Outcome.UNCHANGED,
-                            new_releases=new_releases, next_attempt_at=next_at)
+    if changed:
+        # Search, facets and sort keys follow what was harvested (outside the write transaction).
+        from registry.projects.search import refresh_search_index
+
+        await refresh_search_index(row["project"])
+    return IngestReport(outcome=Outcome.CHANGED if changed else Outcome.UNCHANGED,
+                        new_releases=new_releases, next_attempt_at=next_at)
 
 
 async def _update(repository_id: int, **values: Any) -> None:

@@ -35,6 +35,20 @@ class Project(Table, tablename="ami_project"):
     status = Varchar(length=20, default="active", index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # Denormalised by registry.projects.search.refresh_search_index, for sorting and listing.
+    sort_name = Varchar(length=300, default="", index=True)
+    latest_release_at = Timestamptz(null=True, default=None, index=True)
+    latest_release_tag = Varchar(length=200, default="")
+    licence_expression = Varchar(length=300, default="")
+    licence_compliant = Boolean(null=True, default=None)
+
+
+class ProjectFacet(Table, tablename="ami_project_facet"):
+    """One (kind, value) a project can be filtered and counted by: label, licence, language, forge…"""
+
+    project = ForeignKey(references=Project, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=20)
+    value = Varchar(length=200)
 
 
 class ProjectLabel(Table, tablename="ami_project_label"):
@@ -92,9 +106,7 @@ class Release(Table, tablename="ami_release"):
 
 class LicenceFinding(Table, tablename="ami_licence_finding"):
     project = ForeignKey(references=Project, on_delete=OnDelete.cascade, index=True)
-    repository = ForeignKey(
-        references=Repository, on_delete=OnDelete.cascade, null=True, index=True
-    )
+    repository = ForeignKey(references=Repository, on_delete=OnDelete.cascade, null=True, index=True)
     release = ForeignKey(references=Release, on_delete=OnDelete.cascade, null=True)
     source = Varchar(length=30)  # forge_api | file | spdx_header | codemeta | publiccode | declared
     path = Varchar(length=500, default="")

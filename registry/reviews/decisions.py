@@ -200,6 +200,11 @@ async def release_decisions(call_slug: str, *, actor: Actor, mailer: Mailer | No
         if call.status == "in_review":
             await move_call(call.slug, "decided", actor=actor)
     released = [decisions[key] for key in sorted(decisions)]
+    from registry.projects.search import refresh_search_index
+
+    for decision in released:
+        if decision.project_id:
+            await refresh_search_index(int(decision.project_id))
     if mailer is not None:
         for decision in released:
             item = await letter(int(decision.application), decision)
