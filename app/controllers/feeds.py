@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +14,6 @@ from registry.projects import exports, queries
 from registry.projects.browse import BrowseQuery, parse_browse_query
 
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
-EXPORT_LIMIT = 100_000
 LICENCE_LINK = f'<{exports.DATA_LICENCE_URL}>; rel="license"; title="{exports.DATA_LICENCE}"'
 
 
@@ -29,8 +27,7 @@ def _params(request: Request) -> dict[str, list[str]]:
 
 async def _all_matching(request: Request) -> list[dict[str, Any]]:
     query = parse_browse_query({k: v for k, v in _params(request).items() if k not in ("page", "per_page")})
-    result = await queries.browse_projects(replace(query, page=1, per_page=EXPORT_LIMIT), with_facets=False)
-    return result.items
+    return await queries.all_matching(query)
 
 
 def _json_response(

@@ -319,3 +319,14 @@ async def list_labels() -> list[dict[str, Any]]:
 
 async def project_slugs() -> list[dict[str, Any]]:
     return await Project.select(Project.slug, Project.updated_at).order_by(Project.slug)
+
+
+EXPORT_LIMIT = 100_000
+
+
+async def all_matching(query: BrowseQuery) -> list[dict[str, Any]]:
+    """Every project matching the filters (pagination ignored), for exports."""
+    from dataclasses import replace
+
+    result = await browse_projects(replace(query, page=1, per_page=EXPORT_LIMIT), with_facets=False)
+    return result.items
