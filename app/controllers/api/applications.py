@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.controllers.api.calls import check_paging
@@ -13,7 +14,7 @@ from app.controllers.applications import attachment_response, notify_invitation,
 from app.web.guards import requires_login, requires_role
 from app.web.middleware import received_at
 from registry.applications import queries, service
-from registry.applications.attachments import attachments_of
+from registry.applications.attachments import add_attachment, attachments_of, remove_attachment
 from registry.applications.permissions import application_for
 from registry.applications.service import ApplicationInput
 from registry.applications.submission import latest_receipt, submission_problems, submit_application
@@ -223,6 +224,26 @@ class ApplicationsApi(Controller):
             summary="Remove a co-applicant (owner)")
     async def remove_co_applicant(self, request: Request, application_id: FromPath[int], co_id: FromPath[int]) -> None:
         await service.remove_co_applicant(application_id, co_id, actor=request.user)
+
+    @post("/applications/{application_id:int}/attachments", summary="Attach a PDF (multipart field `file`)",
+          status_code=201, request_max_body_size=256 * 1024 * 1024)
+    async def upload_attachment(self, request: Request, application_id: FromPath[int]) -> AttachmentOut:
+        form = await request.form()
+        upload = form.get("file")
+        content, filename = b"", ""
+        if isinstance(upload, UploadFile):
+            content, filename = await upload.read(), upload.filename or "document.pdf"
+        settings = request.app.state.settings
+        row = await add_attachment(application_id, filename=filename, content=content, actor=request.user,
+                                   var_dir=settings.var_dir, max_bytes=settings.attachment_max_bytes)
+        return AttachmentOut(id=row.id, filename=row.filename, size=row.size, sha256=row.sha256,
+                             url=f"/api/v1/applications/{application_id}/attachments/{row.id}")
+
+    @delete("/applications/{application_id:int}/attachments/{attachment_id:int}", summary="Remove an attachment",
+            status_code=204)
+    async def delete_attachment(self, request: Request, application_id: FromPath[int],
+                                attachment_id: FromPath[int]) -> None:
+        await remove_attachment(application_id, attachment_id, actor=request.user)
 
     @get("/applications/{application_id:int}/attachments/{attachment_id:int}", summary="Download an attachment")
     async def attachment(self, request: Request, application_id: FromPath[int],
