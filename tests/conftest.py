@@ -6,6 +6,7 @@ the server named by AMI_TEST_POSTGRES_URL (scripts/with-postgres.sh starts one).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -146,34 +147,36 @@ def api_token(db):
     return factory
 
 
-@pytest.fixture
-async def live_server(settings, database):
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(settings, database):
     """The app under uvicorn on a free 127.0.0.1 port, in a thread; yields (base_url, settings).
 
     The server runs its own event loop, so it gets an engine of its own without a pool (one
     connection per query works from any loop); the test's engine is restored afterwards.
     """
-    import socket
+    import dataclasses
     import threading
     import time
 
     import uvicorn
 
     from app.factory import create_app
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    base_url = f"http://127.0.0.1:{port}"
-    import dataclasses
-
-    live_settings = dataclasses.replace(settings, base_url=base_url)
     from registry.db import make_engine, use_engine
 
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    live_settings = dataclasses.replace(settings, base_url=base_url)
     server_app = create_app(live_settings, engine=make_engine(live_settings.database))
-    server = uvicorn.Server(uvicorn.Config(server_app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(server_app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -187,6 +190,13 @@ async def live_server(settings, database):
         server.should_exit = True
         thread.join(timeout=10)
         use_engine(database)
+
+
+@pytest.fixture
+def live_server(settings, database):
+    """(base_url, settings) of the app served on 127.0.0.1 for a browser."""
+    with serving(settings, database) as served:
+        yield served
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.i18n import gettext as _
-from app.web.forms import field_errors, form_lists, redirect_with_flash
+from app.web.forms import field_errors, form_lists, redirect_with_flash, uploaded_file
 from app.web.guards import requires_login, requires_role
 from app.web.middleware import received_at
 from app.web.templating import page
@@ -218,11 +217,7 @@ class ApplicationPages(Controller):
     @post("/applications/{application_id:int}/attachments", request_max_body_size=256 * 1024 * 1024)
     async def upload(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
         application = await application_for(request.user, application_id, edit=True)
-        form = await request.form()
-        upload = form.get("attachment")
-        content, filename = b"", ""
-        if isinstance(upload, UploadFile):
-            content, filename = await upload.read(), upload.filename or "document.pdf"
+        content, filename = await uploaded_file(request, "attachment")
         settings = request.app.state.settings
         try:
             await add_attachment(application_id, filename=filename, content=content, actor=request.user,

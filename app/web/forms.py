@@ -91,5 +91,15 @@ def pop_flash(request: Request) -> dict[str, str] | None:
     return {"kind": kind, "message": _(message), "code": code}
 
 
+async def uploaded_file(request: Request, field: str) -> tuple[bytes, str]:
+    """The content and file name of a multipart upload field; empty when absent."""
+    from litestar.datastructures import UploadFile
+
+    upload = (await request.form()).get(field)
+    if isinstance(upload, UploadFile):
+        return await upload.read(), upload.filename or "document.pdf"
+    return b"", ""
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"

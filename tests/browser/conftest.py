@@ -6,11 +6,8 @@ import asyncio
 import dataclasses
 import logging
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -18,7 +15,7 @@ from email.parser import BytesParser
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, free_port, serving
 from tests.reviews.conftest import make_world  # noqa: F401 - the call-in-review builder, shared as a fixture
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
@@ -47,14 +44,6 @@ class Collector:
             await asyncio.sleep(0.05)
 
 
-def free_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[str, Collector]]:
     handler = Collector()
@@ -65,36 +54,6 @@ def smtp_server() -> Iterator[tuple[str, Collector]]:
         yield f"smtp://127.0.0.1:{port}", handler
     finally:
         controller.stop()
-
-
-@contextmanager
-def serving(settings, database) -> Iterator[tuple[str, object]]:
-    """The app under uvicorn in a thread (as tests/conftest.py `live_server`), with these settings."""
-    import uvicorn
-
-    from app.factory import create_app
-    from registry.db import make_engine, use_engine
-
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    live_settings = dataclasses.replace(settings, base_url=base_url)
-    # The server runs its own event loop: an engine of its own, without a pool.
-    server_app = create_app(live_settings, engine=make_engine(live_settings.database))
-    server = uvicorn.Server(uvicorn.Config(server_app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
-    try:
-        yield base_url, live_settings
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        use_engine(database)
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.controllers.api.calls import check_paging
 from app.controllers.applications import attachment_response, notify_invitation, notify_submission, url_policy
+from app.web.forms import uploaded_file
 from app.web.guards import requires_login, requires_role
 from app.web.middleware import received_at
 from registry.applications import queries, service
@@ -228,11 +228,7 @@ class ApplicationsApi(Controller):
     @post("/applications/{application_id:int}/attachments", summary="Attach a PDF (multipart field `file`)",
           status_code=201, request_max_body_size=256 * 1024 * 1024)
     async def upload_attachment(self, request: Request, application_id: FromPath[int]) -> AttachmentOut:
-        form = await request.form()
-        upload = form.get("file")
-        content, filename = b"", ""
-        if isinstance(upload, UploadFile):
-            content, filename = await upload.read(), upload.filename or "document.pdf"
+        content, filename = await uploaded_file(request, "file")
         settings = request.app.state.settings
         row = await add_attachment(application_id, filename=filename, content=content, actor=request.user,
                                    var_dir=settings.var_dir, max_bytes=settings.attachment_max_bytes)
