@@ -35,7 +35,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 async def database():
-    """The engine, migrated once per run (no PostgreSQL pool; see below)."""
+    """The engine, migrated once per run."""
     from piccolo.engine import engine_finder
 
     from registry.db import use_engine
@@ -44,9 +44,12 @@ async def database():
     engine = engine_finder()
     use_engine(engine)
     await migrate_all()
-    # No pool: Litestar's test client runs the app in a loop of its own (anyio portal), and a
-    # pooled asyncpg connection belongs to one loop. A connection per query works from any loop.
+    # The pool belongs to this (session) loop: the `client` fixture runs the app in it too.
+    if ENGINE == "postgres":
+        await engine.start_connection_pool(min_size=1, max_size=10)
     yield engine
+    if ENGINE == "postgres":
+        await engine.close_connection_pool()
 
 
 @pytest.fixture
@@ -87,12 +90,20 @@ async def app(settings, app_factory):
     return app_factory(settings)
 
 
+def http_client(app):
+    """HTTP requests through the whole app (middleware, CSRF, templates, error handlers), run in the
+    test's own event loop so the app shares the test's database pool. The app's lifespan has nothing
+    to do in tests (the engine belongs to the test, the scheduler is off), so it is not run."""
+    import httpx
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False,
+                                                           client=("127.0.0.1", 50000)),
+                             base_url="http://testserver.local", follow_redirects=True)
+
+
 @pytest.fixture
 async def client(app):
-    """Real HTTP through the whole app (middleware, CSRF, templates, error handlers)."""
-    from litestar.testing import AsyncTestClient
-
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+    async with http_client(app) as test_client:
         yield test_client
 
 

@@ -10,11 +10,10 @@ from email.parser import BytesParser
 import pytest
 from aiosmtpd.controller import Controller
 from litestar import get
-from litestar.testing import AsyncTestClient
 
 from app.i18n import negotiate
 from app.settings import SettingsError, load_settings
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import PASSWORD, http_client, post_form
 
 
 class Collector:
@@ -44,7 +43,7 @@ def smtp_server():
 async def test_registration_mail_goes_through_a_real_smtp_server(settings, smtp_server, app_factory):
     url, handler = smtp_server
     app = app_factory(dataclasses.replace(settings, smtp_url=url))
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with http_client(app) as client:
         await post_form(client, "/register", "/register", {
             "name": "Paul Sabatier", "email": "paul@example.org", "password": PASSWORD,
             "password_confirm": PASSWORD})
@@ -93,7 +92,7 @@ async def test_unexpected_error_shows_500_page_without_trace(settings, app_facto
     app = app_factory(settings)
     app.register(boom)
     app.register(api_boom)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with http_client(app) as client:
         page = await client.get("/boom")
         api = await client.get("/api/v1/boom")
     assert page.status_code == 500

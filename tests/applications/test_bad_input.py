@@ -4,7 +4,7 @@ import pytest
 
 from registry.applications.tables import Application, Attachment
 from tests.applications.helpers import draft, open_call
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, http_client, login
 
 CASES = [
     ({"requested_amount": 999_999_999}, "requested_amount", "Le montant demandé doit être compris entre"),
@@ -71,7 +71,6 @@ async def test_page_shows_error_beside_field_and_keeps_typed_values(client, make
     (b"%PDF-1.4\n" + b"0" * 5000, "Fichier trop volumineux"),
 ])
 async def test_attachment_wrong_type_or_oversized_is_refused(make_user, settings, app_factory, content, message):
-    from litestar.testing import AsyncTestClient
 
 
     small = dataclasses.replace(settings, attachment_max_bytes=4096)
@@ -79,7 +78,7 @@ async def test_attachment_wrong_type_or_oversized_is_refused(make_user, settings
     owner = await make_user("applicant", email="owner@example.org")
     await open_call(manager)
     application = await draft(owner)
-    async with AsyncTestClient(app=app_factory(small), base_url="http://testserver.local") as client:
+    async with http_client(app_factory(small)) as client:
         await login(client, "owner@example.org")
         form = await client.get(f"/applications/{application.id}/edit")
         response = await client.post(f"/applications/{application.id}/attachments",

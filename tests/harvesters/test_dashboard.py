@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from litestar.testing import AsyncTestClient
-
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, http_client, login
 
 from .conftest import add_repository, sample_repo, stored
 from .fakes import FakeGitHub
@@ -14,7 +12,7 @@ from .fakes import FakeGitHub
 
 async def _client_for(settings, fake_github: FakeGitHub, app_factory):
     app = app_factory(dataclasses.replace(settings, github_api_url=fake_github.base, allow_loopback_forges=True))
-    return AsyncTestClient(app=app, base_url="http://testserver.local")
+    return http_client(app)
 
 
 async def test_harvest_now_button_runs_and_is_rate_limited(settings, make_user, fake_github, app_factory):

@@ -137,12 +137,12 @@ async def test_manager_pages_and_csv(client, make_world) -> None:
     assert "Les décisions sont publiées et les courriers envoyés." in released.text
 
 
-async def test_blind_call_hides_identity_everywhere(client, make_world, api_token, settings) -> None:
+async def test_blind_call_hides_identity_everywhere(app, client, make_world, api_token, settings) -> None:
     from registry.reviews.reviewing import declare
 
     world = await make_world(blind=True, applications=1, reviewers=2)
     clear_outbox(settings)
-    created = await _assign_all(world, mailer=client.app.state.mailer)
+    created = await _assign_all(world, mailer=app.state.mailer)
     assignment = created[0]
     reviewer = next(r for r in world.reviewers if r.id == assignment.reviewer)
     actor = next(world.reviewer_actor(i) for i, r in enumerate(world.reviewers) if r.id == reviewer.id)
