@@ -12,7 +12,7 @@ from piccolo.engine import engine_finder
 
 from registry.db import is_postgres
 from registry.errors import FieldError, InvalidInput
-from registry.projects.search import match_clause
+from registry.projects.search import match_ids
 
 SORTS = ("recent", "name", "funding")
 FORGES = ("github", "gitlab", "git")
@@ -145,15 +145,20 @@ def parse_browse_query(params: Mapping[str, Sequence[str]], *, per_page: int = 2
 
 
 def _facet(kind: str) -> str:
-    return f"ami_project.id IN (SELECT project FROM ami_project_facet WHERE kind = '{kind}' AND value = {{}})"
+    return f"SELECT project AS id FROM ami_project_facet WHERE kind = '{kind}' AND value = {{}}"
 
 
-def where_clause(query: BrowseQuery) -> tuple[str, list[Any]]:
-    """SQL over ami_project (aliased by its table name) with `{}` placeholders, and its arguments."""
+def matching_ids(query: BrowseQuery) -> tuple[str, list[Any]] | None:
+    """One SELECT of the matching project ids (an INTERSECT of the search and each filter), with `{}`
+    placeholders and its arguments; None when nothing restricts the listing.
+
+    The INTERSECT form lets each part use its own index (FTS, the facet lookup index) and combine sorted id
+    lists, instead of probing one subquery per project (measured 6 ms against 10 ms on SQLite).
+    """
     parts: list[str] = []
     args: list[Any] = []
     if query.q:
-        matched = match_clause(query.q, postgres=is_postgres(engine_finder()))
+        matched = match_ids(query.q, postgres=is_postgres(engine_finder()))
         if matched:
             parts.append(matched[0])
             args += matched[1]
@@ -177,9 +182,22 @@ def where_clause(query: BrowseQuery) -> tuple[str, list[Any]]:
         parts.append(_facet("release"))
         args.append("yes" if query.has_release else "no")
     if query.call:
-        parts.append("ami_project.call IN (SELECT id FROM ami_call WHERE slug = {})")
+        parts.append(
+            "SELECT ami_project.id FROM ami_project JOIN ami_call ON ami_call.id = ami_project.call "
+            "WHERE ami_call.slug = {}"
+        )
         args.append(query.call)
-    return (" AND ".join(parts) or "1 = 1"), args
+    if not parts:
+        return None
+    return " INTERSECT ".join(parts), args
+
+
+def where_clause(query: BrowseQuery) -> tuple[str, list[Any]]:
+    """SQL over ami_project (aliased by its table name) with `{}` placeholders, and its arguments."""
+    matched = matching_ids(query)
+    if matched is None:
+        return "1 = 1", []
+    return f"ami_project.id IN ({matched[0]})", matched[1]
 
 
 def order_clause(query: BrowseQuery) -> str:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
-from registry.calls.tables import Call
+from registry.db import is_postgres
 from registry.errors import NotFound
 from registry.labels.tables import Label
-from registry.projects.browse import BrowseQuery, order_clause, where_clause
+from registry.projects.browse import BrowseQuery, matching_ids, order_clause, where_clause
 from registry.projects.tables import (
     Project,
     ProjectLabel,
@@ -33,6 +33,20 @@ _LIST_COLUMNS = (
 )
 # The call comes with each row rather than from one more query.
 _LIST_FROM = "ami_project LEFT JOIN ami_call ON ami_call.id = ami_project.call"
+# Labels and repositories of each listed row, as JSON arrays from correlated subqueries (indexed on project):
+# the page is one query instead of three.
+_NESTED = {
+    "sqlite": ("json_group_array", "json_array"),
+    "postgres": ("json_agg", "json_build_array"),
+}
+_NESTED_SQL = (
+    ", (SELECT {agg}({row}(ami_label.slug, ami_label.category, ami_label.name_fr, ami_label.name_en, "
+    "ami_label.position)) FROM ami_project_label JOIN ami_label ON ami_label.id = ami_project_label.label "
+    "WHERE ami_project_label.project = ami_project.id) AS labels_json"
+    ", (SELECT {agg}({row}(ami_repository.id, ami_repository.url, ami_repository.forge, "
+    "ami_repository.last_success_at)) FROM ami_repository WHERE ami_repository.project = ami_project.id) "
+    "AS repositories_json"
+)
 P = ParamSpec("P")
 T = TypeVar("T")
 FACET_KINDS = ("label", "licence", "compliant", "language", "forge", "call", "status", "release")
@@ -146,39 +160,63 @@ async def summaries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [_summary(row, labels[row["id"]], repositories[row["id"]]) for row in rows]
 
 
-async def facet_counts(where: str | None, args: list[Any]) -> dict[str, list[dict[str, Any]]]:
-    """Counts per (kind, value) over the projects matching `where` (None: every project)."""
-    if where is None:
-        rows = await Project.raw("SELECT kind, value, COUNT(*) AS n FROM ami_project_facet GROUP BY kind, value")
-    else:
-        rows = await Project.raw(
-            "SELECT kind, value, COUNT(*) AS n FROM ami_project_facet WHERE project IN "
-            f"(SELECT ami_project.id FROM ami_project WHERE {where}) GROUP BY kind, value",
-            *args,
-        )
+def _nested_columns() -> str:
+    agg, row = _NESTED["postgres" if is_postgres(Project._meta.db) else "sqlite"]
+    return _NESTED_SQL.format(agg=agg, row=row)
+
+
+def _when(value: Any) -> datetime | None:
+    """A timestamp read back from JSON (text in both engines), in UTC."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _nested_summary(row: dict[str, Any]) -> dict[str, Any]:
+    labels = sorted(_json(row["labels_json"]) or [], key=lambda label: (label[4], label[0]))
+    repositories = sorted(_json(row["repositories_json"]) or [], key=lambda repo: repo[0])
+    if isinstance(row["licence_compliant"], int) and not isinstance(row["licence_compliant"], bool):
+        row["licence_compliant"] = bool(row["licence_compliant"])
+    return _summary(
+        row,
+        [{"slug": slug, "category": category, "name_fr": fr, "name_en": en} for slug, category, fr, en, _ in labels],
+        [{"url": url, "forge": forge, "last_harvest_at": _when(at)} for _, url, forge, at in repositories],
+    )
+
+
+# Label names and call titles come with the counts rather than from two more queries.
+_FACET_SELECT = (
+    "SELECT counted.kind, counted.value, counted.n, ami_label.category, ami_label.position, "
+    "ami_label.name_fr AS label_fr, ami_label.name_en AS label_en, "
+    "ami_call.slug AS call_slug, ami_call.title_fr AS call_fr, ami_call.title_en AS call_en "
+    "FROM (SELECT kind, value, COUNT(*) AS n FROM ami_project_facet {where}GROUP BY kind, value) AS counted "
+    "LEFT JOIN ami_label ON counted.kind = 'label' AND ami_label.slug = counted.value "
+    "LEFT JOIN ami_call ON counted.kind = 'call' AND CAST(ami_call.id AS VARCHAR(20)) = counted.value"
+)
+
+
+async def facet_counts(restrict: str = "", args: list[Any] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Counts per (kind, value) over the projects whose id is in the SQL set `restrict` (empty: every project)."""
+    where = f"WHERE project IN ({restrict}) " if restrict else ""
+    rows = await Project.raw(_FACET_SELECT.format(where=where), *(args or []))
     facets: dict[str, list[dict[str, Any]]] = {kind: [] for kind in FACET_KINDS}
     for row in rows:
-        facets.setdefault(row["kind"], []).append({"value": row["value"], "count": row["n"]})
-    labels = {
-        row["slug"]: row
-        for row in await Label.select(Label.slug, Label.category, Label.name_fr, Label.name_en, Label.position)
-    }
-    calls = {str(row["id"]): row for row in await Call.select(Call.id, Call.slug, Call.title_fr, Call.title_en)}
-    for item in facets["label"]:
-        label = labels.get(item["value"], {})
-        item.update(
-            name_fr=label.get("name_fr", item["value"]),
-            name_en=label.get("name_en", item["value"]),
-            category=label.get("category", "theme"),
-            position=label.get("position", 0),
-        )
-    for item in facets["call"]:
-        call = calls.get(item["value"], {})
-        item.update(
-            value=call.get("slug", item["value"]),
-            name_fr=call.get("title_fr", ""),
-            name_en=call.get("title_en", "") or call.get("title_fr", ""),
-        )
+        item: dict[str, Any] = {"value": row["value"], "count": row["n"]}
+        if row["kind"] == "label":
+            item.update(
+                name_fr=row["label_fr"] if row["label_fr"] is not None else row["value"],
+                name_en=row["label_en"] if row["label_en"] is not None else row["value"],
+                category=row["category"] if row["category"] is not None else "theme",
+                position=row["position"] if row["position"] is not None else 0,
+            )
+        elif row["kind"] == "call":
+            item.update(
+                value=row["call_slug"] if row["call_slug"] is not None else row["value"],
+                name_fr=row["call_fr"] or "",
+                name_en=row["call_en"] or row["call_fr"] or "",
+            )
+        facets.setdefault(row["kind"], []).append(item)
     for kind, items in facets.items():
         key = (lambda i: (i["category"], i["position"])) if kind == "label" else (lambda i: (-i["count"], i["value"]))
         items.sort(key=key)
@@ -190,38 +228,54 @@ async def facet_counts(where: str | None, args: list[Any]) -> dict[str, list[dic
 MATERIALISE_LIMIT = 2000
 
 
-@reading
 async def browse_projects(query: BrowseQuery, *, with_facets: bool = True) -> BrowseResult:
-    where, args = where_clause(query)
+    matched = matching_ids(query)
+    if matched is None and not with_facets:
+        # One query: no transaction to open.
+        return await _browse(query, matched, with_facets=False)
+    async with Project._meta.db.transaction():
+        return await _browse(query, matched, with_facets=with_facets)
+
+
+async def _browse(query: BrowseQuery, matched: tuple[str, list[Any]] | None, *, with_facets: bool) -> BrowseResult:
     offset = (query.page - 1) * query.per_page
-    if not args and not query.call:
-        total = (await Project.raw("SELECT COUNT(*) AS n FROM ami_project"))[0]["n"]
-        facet_where: str | None = None
+    ids: list[int] | None = None
+    if matched is None:
+        where, args, restrict = "1 = 1", [], ""
+        count_sql = "SELECT COUNT(*) AS n FROM ami_project"
     else:
-        ids = [
-            row["id"]
-            for row in await Project.raw(
-                f"SELECT ami_project.id FROM ami_project WHERE {where} LIMIT {MATERIALISE_LIMIT + 1}", *args
-            )
-        ]
-        if len(ids) <= MATERIALISE_LIMIT:
-            total = len(ids)
+        found = [row["id"] for row in await Project.raw(f"{matched[0]} LIMIT {MATERIALISE_LIMIT + 1}", *matched[1])]
+        if len(found) <= MATERIALISE_LIMIT:
+            ids = found
             # Integers read back from the database: safe to inline.
-            where, args = f"ami_project.id IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})", []
+            restrict, args = ", ".join(str(int(i)) for i in ids) or "NULL", []
+            count_sql = ""
         else:
-            total = (await Project.raw(f"SELECT COUNT(*) AS n FROM ami_project WHERE {where}", *args))[0]["n"]
-        facet_where = where
+            restrict, args = matched
+            count_sql = f"SELECT COUNT(*) AS n FROM ({restrict}) AS matched"
+        where = f"ami_project.id IN ({restrict})"
+    # The total rides on the page's rows as a scalar subquery (evaluated once): no round trip of its own.
+    total_column = f", ({count_sql}) AS total_rows" if count_sql else ""
     rows = (
         await Project.raw(
-            f"SELECT {_LIST_COLUMNS} FROM {_LIST_FROM} WHERE {where} ORDER BY {order_clause(query)} "
-            f"LIMIT {int(query.per_page)} OFFSET {int(offset)}",
+            f"SELECT {_LIST_COLUMNS}{_nested_columns()}{total_column} FROM {_LIST_FROM} WHERE {where} "
+            f"ORDER BY {order_clause(query)} LIMIT {int(query.per_page)} OFFSET {int(offset)}",
+            *args,
             *args,
         )
-        if total
+        if ids is None or ids
         else []
     )
-    facets = await facet_counts(facet_where, args) if with_facets else {}
-    return BrowseResult(await summaries(rows), total, query.page, query.per_page, facets)
+    if ids is not None:
+        total = len(ids)
+    elif rows:
+        total = rows[0]["total_rows"]
+    else:  # a page past the end
+        total = (await Project.raw(count_sql, *args))[0]["n"]
+    facets: dict[str, list[dict[str, Any]]] = {}
+    if with_facets:
+        facets = await facet_counts(restrict, args) if ids is None or ids else {kind: [] for kind in FACET_KINDS}
+    return BrowseResult([_nested_summary(row) for row in rows], total, query.page, query.per_page, facets)
 
 
 def _release(row: dict[str, Any]) -> dict[str, Any]:

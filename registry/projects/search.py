@@ -183,16 +183,22 @@ async def refresh_all_search_indexes() -> int:
     return len(ids)
 
 
-def match_clause(text: str, *, postgres: bool) -> tuple[str, list[Any]] | None:
-    """SQL restricting ami_project.id to the projects matching `text`; None when nothing to search."""
+def match_ids(text: str, *, postgres: bool) -> tuple[str, list[Any]] | None:
+    """A SELECT of the ids of the projects matching `text`; None when nothing to search."""
     if postgres:
         if not _WORD.search(text):
             return None
         return (
-            "ami_project.id IN (SELECT project FROM ami_project_search "
-            "WHERE document @@ plainto_tsquery('french', unaccent({})))"
-        ), [text[:300]]
+            "SELECT project AS id FROM ami_project_search WHERE document @@ plainto_tsquery('french', unaccent({}))",
+            [text[:300]],
+        )
     expression = fts_query(text[:300])
     if not expression:
         return None
-    return "ami_project.id IN (SELECT rowid FROM ami_project_fts WHERE ami_project_fts MATCH {})", [expression]
+    return "SELECT rowid AS id FROM ami_project_fts WHERE ami_project_fts MATCH {}", [expression]
+
+
+def match_clause(text: str, *, postgres: bool) -> tuple[str, list[Any]] | None:
+    """SQL restricting ami_project.id to the projects matching `text`; None when nothing to search."""
+    matched = match_ids(text, postgres=postgres)
+    return (f"ami_project.id IN ({matched[0]})", matched[1]) if matched else None
