@@ -35,12 +35,15 @@ def _number(value: float | int | None, digits: int = 2) -> str:
 
 
 def _money(value: int | None) -> str:
+    """Whole euros in the reader's language: 110 000 € in French, €110,000 in English."""
+    from babel import Locale
     from babel.numbers import format_currency
 
     if value is None:
         return ""
-    return format_currency(value, "EUR", locale=current_language.get(), format_type="standard",
-                           currency_digits=False, decimal_quantization=False).replace(",00", "")
+    language = current_language.get()
+    pattern = Locale.parse(language).currency_formats["standard"].pattern.split(";")[0].replace(".00", "")
+    return format_currency(value, "EUR", format=pattern, locale=language, currency_digits=False)
 
 
 def build_environment() -> Environment:
