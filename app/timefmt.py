@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -17,9 +17,15 @@ def to_paris(value: datetime) -> datetime:
 
 
 def format_when(value: datetime | None, language: str, *, fmt: str = "medium") -> str:
+    """`short`: 29/03/2026 03:30; `medium` and `long`: the date in words and the time to the minute;
+    anything else is a CLDR pattern such as "d MMMM y"."""
     if value is None:
         return ""
-    return format_datetime(to_paris(value), format=fmt, locale=language, tzinfo=PARIS)
+    local = to_paris(value)
+    if fmt not in ("medium", "long"):
+        return format_datetime(local, format=fmt, locale=language, tzinfo=PARIS)
+    date_part = format_date(local, format="long" if fmt == "long" else "medium", locale=language)
+    return f"{date_part}, {format_time(local, format='short', locale=language, tzinfo=PARIS)}"
 
 
 def format_ago(value: datetime | None, language: str, *, now: datetime | None = None) -> str:
