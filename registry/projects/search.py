@@ -15,7 +15,7 @@ from typing import Any
 
 from piccolo.engine import engine_finder
 
-from registry.db import is_postgres
+from registry.db import is_postgres, write_transaction
 from registry.labels.tables import Label
 from registry.projects.licence_view import project_licence
 from registry.projects.tables import (
@@ -110,7 +110,16 @@ async def refresh_search_index(project_id: int) -> None:
     """Recomputes the project's search document, facets and listing columns.
 
     Call after creating or changing a project, its labels, repositories, releases or licence findings.
+    Two refreshes of one project (a harvest and a released decision) run one after the other.
     """
+    engine = engine_finder()
+    async with write_transaction(engine):
+        if is_postgres(engine):
+            await Project.raw("SELECT id FROM ami_project WHERE id = {} FOR UPDATE", project_id)
+        await _refresh_search_index(project_id)
+
+
+async def _refresh_search_index(project_id: int) -> None:
     project = await Project.select().where(Project.id == project_id).first()
     if project is None:
         return

@@ -51,3 +51,18 @@ async def test_refresh_search_index_follows_a_changed_title(demo):
 async def test_deleted_project_leaves_the_index(demo):
     await Project.delete().where(Project.slug == "eds-pseudo")
     assert await _slugs(q="pseudonymisation") == []
+
+
+async def test_concurrent_refreshes_of_one_project_do_not_collide(demo):
+    import asyncio
+
+    from registry.projects.search import refresh_search_index
+    from registry.projects.tables import Project, ProjectFacet
+
+    project = await Project.select(Project.id).where(Project.slug == "edsnlp").first()
+    before = await ProjectFacet.select(ProjectFacet.kind, ProjectFacet.value).where(
+        ProjectFacet.project == project["id"]).order_by(ProjectFacet.kind).order_by(ProjectFacet.value)
+    await asyncio.gather(*(refresh_search_index(project["id"]) for _ in range(4)))
+    after = await ProjectFacet.select(ProjectFacet.kind, ProjectFacet.value).where(
+        ProjectFacet.project == project["id"]).order_by(ProjectFacet.kind).order_by(ProjectFacet.value)
+    assert after == before and len(after) > 3
