@@ -1,4 +1,4 @@
-"""One harvest run: pick the repositories, harvest them concurrently, store after each one."""
+"""One harvest run: pick the repositories, harvest them concurrently, store them through one writer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from registry.harvest.ingest import IngestReport, ingest_repository
 from registry.harvest.queries import repositories_to_harvest
 from registry.harvest.records import HarvestResult, Outcome, RepositoryTarget
 from registry.harvest.runs import RunTotals, finish_run, start_run
@@ -18,8 +17,7 @@ from registry.harvest.urls import UnsafeRepositoryURL, check_repository_url, for
 from .base import Harvester, utcnow
 from .config import HarvestConfig
 from .stats import RequestStats
-
-Progress = Callable[[RepositoryTarget, IngestReport], None]
+from .store import Progress, ResultWriter
 
 
 @dataclass(frozen=True)
@@ -87,6 +85,7 @@ async def run_harvest(
     # Its own pool: the default one may be smaller than the configured concurrency.
     pool = ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix="harvest")
     loop = asyncio.get_running_loop()
+    writer = ResultWriter(totals, clock=clock, check_interval=config.check_interval, on_progress=on_progress)
 
     async def one(target: RepositoryTarget) -> None:
         async with semaphore:
@@ -96,22 +95,32 @@ async def run_harvest(
                 result = HarvestResult(Outcome.FAILED, reason=f"adresse refusée : {error.detail}")
             else:
                 result = await loop.run_in_executor(pool, harvester.harvest, target, full)
-            report = await ingest_repository(target.id, result, now=clock(),
-                                             check_interval=config.check_interval)
-        # A repository found gone counts as a failure in the summary; its data stays.
-        key = "failed" if report.outcome is Outcome.GONE else report.outcome.value
-        setattr(totals, key, getattr(totals, key) + 1)
-        if on_progress is not None:
-            on_progress(target, report)
+        await writer.put(target, result)
 
-    try:
+    async def harvest_all() -> None:
         await asyncio.gather(*(one(t) for t in targets))
+        await writer.close()
+
+    storing = asyncio.create_task(writer.run())
+    harvesting = asyncio.create_task(harvest_all())
+    try:
+        # Whichever fails first (a database error in the writer) stops the other.
+        await asyncio.wait({storing, harvesting}, return_when=asyncio.FIRST_EXCEPTION)
+        for task in (storing, harvesting):
+            if task.done():
+                task.result()
+        await storing
     finally:
+        for task in (storing, harvesting):
+            task.cancel()
         pool.shutdown(wait=False)
         totals.requests = stats.requests
         totals.rate_limited_requests = stats.rate_limited
         totals.not_modified = stats.not_modified
         totals.rate_limit_remaining = stats.rate_limit_remaining
-        totals.duration_seconds = round(time.monotonic() - started, 3)
-        await finish_run(run_id, totals, now=clock())
+        try:
+            await writer.refresh_search_indexes()
+        finally:
+            totals.duration_seconds = round(time.monotonic() - started, 3)
+            await finish_run(run_id, totals, now=clock())
     return RunReport(run_id=run_id, totals=totals)

@@ -36,7 +36,8 @@ def failure_backoff(failures: int, *, interval: timedelta) -> timedelta:
 
 
 async def ingest_repository(
-    repository_id: int, result: HarvestResult, *, now: datetime, check_interval: timedelta
+    repository_id: int, result: HarvestResult, *, now: datetime, check_interval: timedelta,
+    refresh_index: bool = True,
 ) -> IngestReport:
     """Store one harvest result, in one transaction.
 
@@ -44,6 +45,8 @@ async def ingest_repository(
     releases, replaces validators, clears the error and schedules the next check.
     Failure or deferral: touches only the error and scheduling fields, so nothing harvested
     before is lost. Gone: marks the repository gone, keeping its data.
+    `refresh_index=False`: the caller refreshes the project's search index itself (a run does it
+    once per changed project).
     """
     if result.outcome is Outcome.UNCHANGED and result.record is None:
         # The common case (a 304): one statement, no read.
@@ -87,13 +90,24 @@ async def ingest_repository(
                       gone=False, last_success_at=now, last_attempt_at=now, last_error="",
                       last_error_at=None, consecutive_failures=0, next_attempt_at=next_at)
         changed = bool(changes) or touched > 0
-    if changed:
+    if changed and refresh_index:
         # Search, facets and sort keys follow what was harvested (outside the write transaction).
         from registry.projects.search import refresh_search_index
 
         await refresh_search_index(row["project"])
     return IngestReport(outcome=Outcome.CHANGED if changed else Outcome.UNCHANGED,
                         new_releases=new_releases, next_attempt_at=next_at)
+
+
+async def mark_unchanged(repository_ids: list[int], *, now: datetime, check_interval: timedelta) -> datetime:
+    """The 304 bookkeeping of many repositories in one statement; validators stay as stored."""
+    next_at = now + check_interval
+    await Repository.update({
+        Repository.gone: False, Repository.last_success_at: now, Repository.last_attempt_at: now,
+        Repository.last_error: "", Repository.last_error_at: None, Repository.consecutive_failures: 0,
+        Repository.next_attempt_at: next_at,
+    }).where(Repository.id.is_in(repository_ids))
+    return next_at
 
 
 async def _update(repository_id: int, **values: Any) -> None:
