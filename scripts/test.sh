@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 py=.venv/bin/python
 logs=$(mktemp -d /tmp/ami-tests.XXXXXX)
 
+echo "=== lint (ruff) ==="
+"$py" -m ruff check app registry harvesters tests bench || exit 1
+
 run_sqlite() { AMI_TEST_ENGINE=sqlite "$py" -m pytest -q -p no:cacheprovider "$@"; }
 run_postgres() { scripts/with-postgres.sh env AMI_TEST_ENGINE=postgres "$py" -m pytest -q -p no:cacheprovider "$@"; }
 
