@@ -84,13 +84,22 @@ async def test_application_visibility_matrix(client, api_token, world, role):
 async def test_guessing_ids_gives_404_for_absent_and_foreign_alike(client, api_token, world):
     people, application, attachment = world
     headers = await api_token(people["other_applicant"])
-    for url in (f"/api/v1/applications/{application.id}", f"/api/v1/applications/{application.id + 999}",
-                f"/api/v1/applications/{application.id}/attachments/{attachment.id + 999}"):
+    from registry.applications.tables import Application
+
+    answers = []
+    for url in (f"/api/v1/applications/{application.id}", f"/api/v1/applications/{application.id + 999}"):
         response = await client.get(url, headers=headers)
-        assert response.status_code == 404
+        answers.append((response.status_code, response.json()))
+    # Someone else's application and one that does not exist get the very same answer.
+    assert answers[0] == answers[1] and answers[0][0] == 404
+    missing = await client.get(f"/api/v1/applications/{application.id}/attachments/{attachment.id + 999}",
+                               headers=headers)
+    assert missing.status_code == 404
     submit = await client.post(f"/api/v1/applications/{application.id}/submit", headers=headers)
     withdraw = await client.post(f"/api/v1/applications/{application.id}/withdraw", headers=headers)
     assert (submit.status_code, withdraw.status_code) == (404, 404)
+    stored = await Application.select(Application.state).where(Application.id == application.id).first()
+    assert stored["state"] == application.state
 
 
 async def test_public_call_page_never_shows_applications(client, world):

@@ -33,9 +33,14 @@ async def test_manager_creates_then_publishes_call(client, make_user, api_token)
 
 
 async def test_applicant_cannot_create_call_and_anonymous_gets_401(client, make_user, api_token):
+    from registry.calls.tables import Call
+
     applicant = await make_user("applicant")
-    assert (await client.post("/api/v1/calls", json=BODY, headers=await api_token(applicant))).status_code == 403
-    assert (await client.post("/api/v1/calls", json=BODY)).status_code == 401
+    forbidden = await client.post("/api/v1/calls", json=BODY, headers=await api_token(applicant))
+    assert (forbidden.status_code, forbidden.json()["errors"]) == (403, [])
+    anonymous = await client.post("/api/v1/calls", json=BODY)
+    assert (anonymous.status_code, anonymous.json()) == (401, {"detail": "Authentification requise.", "errors": []})
+    assert await Call.count() == 0
 
 
 async def test_open_and_closed_follow_the_dates(client, make_user):

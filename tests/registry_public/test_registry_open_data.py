@@ -38,6 +38,7 @@ async def test_project_atom_feed_is_valid(client, demo):
 async def test_atom_feed_bad_filter_is_422_json_free_page(client, demo):
     response = await client.get("/feeds/releases.atom?sort=bogus")
     assert response.status_code == 422
+    assert "<title>Erreur 422" in response.text and "sort" in response.text
 
 
 async def test_csv_export_parses_and_states_its_licence(client, demo):

@@ -44,9 +44,11 @@ async def test_transparency_before_decisions_says_so(client, demo):
 
 
 async def test_transparency_unknown_or_draft_call_is_404(client, demo):
-    assert (await client.get("/calls/inconnu/transparency")).status_code == 404
+    unknown = await client.get("/calls/inconnu/transparency")
+    assert (unknown.status_code, "Page introuvable" in unknown.text) == (404, True)
     await Call.update({Call.status: "draft"}).where(Call.slug == "ami-2024")
-    assert (await client.get("/calls/ami-2024/transparency")).status_code == 404
+    draft = await client.get("/calls/ami-2024/transparency")
+    assert (draft.status_code, "Page introuvable" in draft.text) == (404, True)
 
 
 async def test_home_shows_figures_and_latest_releases(client, demo):

@@ -210,6 +210,9 @@ async def test_role_matrix_on_manager_endpoints(client, make_world, api_token) -
              ("get", "/api/v1/calls/ami-test/ranking", None),
              ("put", f"/api/v1/applications/{application_id}/decision", {"outcome": "rejected", "reason": "x"}),
              ("post", "/api/v1/calls/ami-test/decisions/release", None)]
+    from registry.calls.tables import Call
+    from registry.reviews.tables import Assignment, Decision
+
     for method, url, body in calls:
         kwargs = {"json": body} if body is not None else {}
         assert (await getattr(client, method)(url, **kwargs)).status_code == 401, url
@@ -217,6 +220,9 @@ async def test_role_matrix_on_manager_endpoints(client, make_world, api_token) -
             assert (await getattr(client, method)(url, headers=headers, **kwargs)).status_code == 403, url
     assert (await client.get("/api/v1/assignments", headers=applicant)).status_code == 403
     assert (await client.get("/api/v1/assignments")).status_code == 401
+    # Refused means refused: nothing was assigned, decided or released.
+    assert (await Assignment.count(), await Decision.count()) == (0, 0)
+    assert (await Call.select(Call.status).where(Call.slug == "ami-test").first())["status"] == "in_review"
 
 
 async def _full_review_round(client, world, manager, reviewers):

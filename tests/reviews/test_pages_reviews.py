@@ -80,7 +80,8 @@ async def test_role_matrix_pages(client, make_world) -> None:
         assert (response.status_code, response.headers["location"].split("?")[0]) == (303, "/login"), url
     await login(client, world.reviewers[0].email)
     for url in manager_pages:
-        assert (await client.get(url)).status_code == 403, url
+        refused = await client.get(url)
+        assert (refused.status_code, "Accès refusé" in refused.text) == (403, True), url
     await client.post("/logout", data={"_csrf_token": client.cookies.get("csrftoken", "")})
     client.cookies.clear()
     await login(client, world.applicant.email)
