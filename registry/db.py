@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 # Piccolo's own tooling (and engine_finder) look for the configuration here.
 os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
@@ -106,10 +110,46 @@ async def truncate_all(engine: Engine) -> None:
         await engine.run_ddl(f"DELETE FROM {name}")
 
 
-def write_transaction(engine: Engine):  # type: ignore[no-untyped-def]
-    """A transaction that takes the write lock at once on SQLite (no upgrade deadlocks)."""
-    if is_postgres(engine):
-        return engine.transaction()
-    from piccolo.engine.sqlite import TransactionType
+_after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
+    "ami_after_commit", default=None)
 
-    return engine.transaction(transaction_type=TransactionType.immediate)
+
+@contextlib.asynccontextmanager
+async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
+    """A write transaction (taking the write lock at once on SQLite, so no upgrade deadlocks).
+
+    Nested inside another transaction it joins it. The outermost one runs the callbacks given to
+    `after_commit` once it has committed, and drops them on a rollback.
+    """
+    if engine.current_transaction.get() is not None:
+        async with engine.transaction() as joined:
+            yield joined
+        return
+    callbacks: list[Callable[[], Awaitable[None]]] = []
+    token = _after_commit.set(callbacks)
+    try:
+        if is_postgres(engine):
+            transaction = engine.transaction()
+        else:
+            transaction = engine.transaction(transaction_type=TransactionType.immediate)
+        async with transaction as outer:
+            yield outer
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        await callback()
+
+
+def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    """Runs `callback` once the current write transaction has committed.
+
+    The change is saved by then, so a callback must not raise: it records its own failures.
+    """
+    pending = _after_commit.get()
+    if pending is None:
+        raise RuntimeError("after_commit() needs an open write_transaction()")
+    pending.append(callback)
+
+
+def in_transaction(engine: Engine) -> bool:
+    return engine.current_transaction.get() is not None
