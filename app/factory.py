@@ -33,7 +33,7 @@ from app.controllers.manage_reviews import ManageReviewPages
 from app.controllers.public import PublicPages, healthz
 from app.controllers.registry_pages import RegistryPages
 from app.controllers.reviews import DecisionPages, ReviewerPages
-from app.mail import mailer_for
+from app.mail import configure_mail
 from app.settings import Settings, load_settings
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.middleware import identity_middleware
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or make_engine(settings.database)
     use_engine(engine)
     environment = build_environment()
-    mailer = mailer_for(settings, environment)
+    mailer = configure_mail(settings, environment)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -15,6 +15,7 @@ APPS = [
     "registry.harvest.piccolo_app",
     "registry.applications.piccolo_app",
     "registry.reviews.piccolo_app",
+    "registry.outbox.piccolo_app",
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

@@ -6,10 +6,11 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from piccolo.engine import engine_finder
 
 from app.i18n import current_language
 from app.i18n import gettext as _
-from app.mail import Mailer
+from app.mail import OutboxMailer
 from app.settings import Settings
 from app.web.forms import (
     client_address,
@@ -22,6 +23,7 @@ from app.web.guards import requires_login
 from app.web.middleware import SESSION_COOKIE
 from app.web.templating import page
 from registry.accounts import service as accounts
+from registry.db import write_transaction
 from registry.errors import FieldError, InvalidInput, TooManyAttempts
 
 
@@ -87,17 +89,19 @@ class AccountPages(Controller):
             if data.get("password", "") != data.get("password_confirm", ""):
                 raise InvalidInput("", [FieldError("password_confirm",
                                                    "Les deux mots de passe ne sont pas identiques.")])
-            user = await accounts.create_user(
-                email=data.get("email", ""), name=data.get("name", ""),
-                password=data.get("password", ""), roles=["applicant"],
-                organisation=data.get("organisation", ""))
+            # The account, its link and the mail carrying it are saved together, or not at all.
+            async with write_transaction(engine_finder()):
+                user = await accounts.create_user(
+                    email=data.get("email", ""), name=data.get("name", ""),
+                    password=data.get("password", ""), roles=["applicant"],
+                    organisation=data.get("organisation", ""))
+                token = await accounts.issue_email_token(user.id, purpose="verify", hours=48)
+                await mailer.send(to=user.email, template="verify_email", language=current_language.get(),
+                                  context={"name": user.name, "link": f"{settings.base_url}/verify?token={token}"},
+                                  secret=True, object_type="user", object_id=user.id)
         except InvalidInput as error:
             return page("accounts/register.html", request, status_code=422, values=values,
                         errors=field_errors(error))
-        token = await accounts.issue_email_token(user.id, purpose="verify", hours=48)
-        await mailer.send(to=user.email, template="verify_email", language=current_language.get(),
-                          context={"name": user.name,
-                                   "link": f"{settings.base_url}/verify?token={token}"})
         return page("accounts/check_email.html", request, email=user.email)
 
     @get("/verify")
@@ -118,19 +122,21 @@ class AccountPages(Controller):
         settings, mailer = settings_of(request), mailer_of(request)
         data = await form_data(request)
         try:
-            found = await accounts.start_password_reset(
-                data.get("email", ""), client=client_address(request),
-                per_client=settings.login_attempts_per_client,
-                window_seconds=settings.rate_limit_window_seconds)
+            async with write_transaction(engine_finder()):
+                found = await accounts.start_password_reset(
+                    data.get("email", ""), client=client_address(request),
+                    per_client=settings.login_attempts_per_client,
+                    window_seconds=settings.rate_limit_window_seconds)
+                if found:
+                    user, token = found
+                    await mailer.send(to=user.email, template="password_reset", language=user.locale,
+                                      context={"name": user.name,
+                                               "link": f"{settings.base_url}/password/reset?token={token}"},
+                                      secret=True, object_type="user", object_id=user.id)
         except TooManyAttempts as error:
             return page("accounts/forgot.html", request, status_code=429,
                         values={"email": data.get("email", "")},
                         errors={"form": _(error.detail)}, sent=False)
-        if found:
-            user, token = found
-            await mailer.send(to=user.email, template="password_reset", language=user.locale,
-                              context={"name": user.name,
-                                       "link": f"{settings.base_url}/password/reset?token={token}"})
         # The same answer whether or not the address has an account.
         return page("accounts/forgot.html", request, values={}, errors={}, sent=True)
 
@@ -202,5 +208,5 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def mailer_of(request: Request) -> Mailer:
+def mailer_of(request: Request) -> OutboxMailer:
     return request.app.state.mailer

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from piccolo.engine import engine_finder
 
 from app.i18n import gettext as _
 from app.web.forms import field_errors, form_lists, redirect_with_flash, uploaded_file
@@ -22,13 +23,14 @@ from registry.applications.permissions import application_for, can_manage_team, 
 from registry.applications.service import ApplicationInput
 from registry.applications.state import STATE_LABELS, can_be_reopened, can_be_withdrawn
 from registry.applications.submission import Receipt, submit_application, versions_of
-from registry.applications.tables import Application
+from registry.applications.tables import Application, CoApplicant
 from registry.applications.validation import UrlPolicy
 from registry.calls.jsonfield import json_list
 from registry.calls.paris import PARIS
 from registry.calls.service import call_by_slug
 from registry.calls.state import accepts_submissions, call_state
 from registry.calls.tables import Call
+from registry.db import write_transaction
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.labels.tables import Label
 
@@ -54,17 +56,34 @@ async def notify_submission(request: Request, receipt: Receipt) -> None:
     for email, user in recipients.items():
         await request.app.state.mailer.send(
             to=email, template="application_submitted", language=(user.locale if user else "fr") or "fr",
+            object_type="application", object_id=receipt.application_id,
             context={"name": user.name if user else request.user.name, "title": application["title"],
                      "call_title": call.title_fr, "submitted_at": receipt.submitted_at.astimezone(PARIS),
                      "sha256": receipt.sha256, "version": receipt.version,
                      "link": f"{settings.base_url}/applications/{receipt.application_id}/receipt"})
 
 
+async def submit_and_notify(request: Request, application_id: int) -> Receipt:
+    """The submission, its audit entry and its receipt mails commit together."""
+    async with write_transaction(engine_finder()):
+        receipt = await submit_application(application_id, actor=request.user, now=received_at(request))
+        await notify_submission(request, receipt)
+    return receipt
+
+
+async def invite_and_notify(request: Request, application_id: int, email: str) -> CoApplicant:
+    async with write_transaction(engine_finder()):
+        row = await service.invite_co_applicant(application_id, email, actor=request.user)
+        await notify_invitation(request, application_id, row.email)
+    return row
+
+
 async def notify_invitation(request: Request, application_id: int, email: str) -> None:
     application = await Application.select(Application.title, Application.call.title_fr).where(
         Application.id == application_id).first()
     await request.app.state.mailer.send(
-        to=email, template="application_invitation", language="fr",
+        to=email, template="application_invitation", language="fr", object_type="application",
+        object_id=application_id,
         context={"inviter": request.user.name, "title": application["title"],
                  "call_title": application["call.title_fr"],
                  "link": f"{request.app.state.settings.base_url}/applications/{application_id}"})
@@ -123,7 +142,7 @@ class ApplicationPages(Controller):
     @post("/calls/{slug:str}/apply", guards=[requires_role("applicant")])
     async def apply(self, request: Request, slug: FromPath[str]) -> Redirect:
         application = await service.create_application(slug, ApplicationInput(), actor=request.user,
-                                                       policy=url_policy(request))
+                                                       policy=url_policy(request), now=received_at(request))
         return redirect_with_flash(f"/applications/{application.id}/edit", "application_started")
 
     @get("/applications")
@@ -171,7 +190,7 @@ class ApplicationPages(Controller):
         application = await application_for(request.user, application_id, edit=True)
         try:
             application = await service.update_application(application_id, form_input(data), actor=request.user,
-                                                           policy=url_policy(request))
+                                                           policy=url_policy(request), now=received_at(request))
         except InvalidInput as error:
             return await self._form(request, application, typed_values(data), page_errors(error), status_code=422)
         except Conflict as error:
@@ -191,8 +210,7 @@ class ApplicationPages(Controller):
         return redirect_with_flash(f"/applications/{application_id}/receipt", "application_submitted")
 
     async def _submit(self, request: Request, application_id: int) -> None:
-        receipt = await submit_application(application_id, actor=request.user, now=received_at(request))
-        await notify_submission(request, receipt)
+        await submit_and_notify(request, application_id)
 
     @get("/applications/{application_id:int}/receipt")
     async def receipt(self, request: Request, application_id: FromPath[int]) -> Template:
@@ -206,12 +224,12 @@ class ApplicationPages(Controller):
 
     @post("/applications/{application_id:int}/withdraw")
     async def withdraw(self, request: Request, application_id: FromPath[int]) -> Redirect:
-        await service.withdraw_application(application_id, actor=request.user)
+        await service.withdraw_application(application_id, actor=request.user, now=received_at(request))
         return redirect_with_flash(f"/applications/{application_id}", "application_withdrawn")
 
     @post("/applications/{application_id:int}/reopen")
     async def reopen(self, request: Request, application_id: FromPath[int]) -> Redirect:
-        await service.reopen_application(application_id, actor=request.user)
+        await service.reopen_application(application_id, actor=request.user, now=received_at(request))
         return redirect_with_flash(f"/applications/{application_id}/edit", "application_reopened")
 
     @post("/applications/{application_id:int}/attachments", request_max_body_size=256 * 1024 * 1024)
@@ -221,7 +239,8 @@ class ApplicationPages(Controller):
         settings = request.app.state.settings
         try:
             await add_attachment(application_id, filename=filename, content=content, actor=request.user,
-                                 var_dir=settings.var_dir, max_bytes=settings.attachment_max_bytes)
+                                 var_dir=settings.var_dir, max_bytes=settings.attachment_max_bytes,
+                                 now=received_at(request))
         except InvalidInput as error:
             return await self._form(request, application, await stored_values(application), page_errors(error),
                                     status_code=422)
@@ -230,7 +249,7 @@ class ApplicationPages(Controller):
     @post("/applications/{application_id:int}/attachments/{attachment_id:int}/delete")
     async def delete_attachment(self, request: Request, application_id: FromPath[int],
                                 attachment_id: FromPath[int]) -> Redirect:
-        await remove_attachment(application_id, attachment_id, actor=request.user)
+        await remove_attachment(application_id, attachment_id, actor=request.user, now=received_at(request))
         return redirect_with_flash(f"/applications/{application_id}/edit#attachments", "attachment_removed")
 
     @get("/applications/{application_id:int}/attachments/{attachment_id:int}")
@@ -242,11 +261,9 @@ class ApplicationPages(Controller):
     async def invite(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
         data = await form_lists(request)
         try:
-            row = await service.invite_co_applicant(application_id, (data.get("email") or [""])[0],
-                                                    actor=request.user)
+            await invite_and_notify(request, application_id, (data.get("email") or [""])[0])
         except InvalidInput as error:
             return await self._show(request, application_id, status_code=422, team_errors=field_errors(error))
-        await notify_invitation(request, application_id, row.email)
         return redirect_with_flash(f"/applications/{application_id}#team", "co_applicant_added")
 
     @post("/applications/{application_id:int}/co-applicants/{co_id:int}/delete")

@@ -128,8 +128,8 @@ class ManageReviewPages(Controller):
         mailer = request.app.state.mailer
         previews = []
         for item in await decisions.letters_preview(slug):
-            message = mailer.build(to=item["to"][0], template=item["template"], language="fr", context=item["context"])
-            previews.append({"to": item["to"], "subject": message["Subject"], "body": message.get_content(),
+            subject, body = mailer.preview(template=item["template"], language="fr", context=item["context"])
+            previews.append({"to": item["to"], "subject": subject, "body": body,
                              "application_id": item["context"]["application_id"]})
         return page("manage/decision_letters.html", request, call=call, previews=previews)
 

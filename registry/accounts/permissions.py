@@ -25,6 +25,10 @@ def is_staff(actor: Actor | None) -> bool:
     return has_role(actor, "manager") or has_role(actor, "admin")
 
 
+def is_admin(actor: Actor | None) -> bool:
+    return has_role(actor, "admin")
+
+
 def can_manage_roles(actor: Actor | None) -> bool:
     return has_role(actor, "admin")
 

@@ -65,10 +65,14 @@ async def add_attachment(application_id: int, *, filename: str, content: bytes, 
     return row
 
 
-async def remove_attachment(application_id: int, attachment_id: int, *, actor: Actor) -> None:
+async def remove_attachment(application_id: int, attachment_id: int, *, actor: Actor,
+                            now: datetime | None = None) -> None:
+    """`now` is when the request reached the server: after the deadline nothing changes."""
     application = await application_for(actor, application_id, edit=True)
     if not is_editable(application.state):
         raise Conflict("Cette candidature n'est pas un brouillon : rouvrez-la pour la modifier.")
+    call = await Call.objects().where(Call.id == application.call).first()
+    ensure_call_open(call, now or datetime.now(UTC))
     row = await Attachment.objects().where(
         (Attachment.id == attachment_id) & (Attachment.application == application.id)).first()
     if row is None:

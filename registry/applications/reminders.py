@@ -1,21 +1,22 @@
 """Deadline reminders for unsubmitted drafts: 7 days, 2 days and the morning of the deadline.
 
-Each (application, kind) is recorded in ReminderSent before the mail leaves, under a unique index,
-so running the job twice (or in two processes) never sends twice. When the job was down, only the
-most recent due reminder is sent: an applicant never gets a burst of stale ones.
+Each (application, kind) is recorded in ReminderSent, under a unique index, in the transaction that
+queues its mail in the outbox, so running the job twice (or in two processes) never sends twice.
+When the job was down, only the most recent due reminder is sent: no burst of stale ones.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+
+from piccolo.engine import engine_finder
 
 from registry.applications.tables import Application, ReminderSent
 from registry.calls.paris import PARIS
 from registry.calls.tables import Call
+from registry.db import write_transaction
 
-log = logging.getLogger("ami")
 KINDS = ("7d", "2d", "morning")
 
 
@@ -43,19 +44,17 @@ def due_reminder(closes_at: datetime, now: datetime) -> str | None:
 
 
 async def _claim(application_id: int, kind: str, recipient: str) -> bool:
-    """Insert the ReminderSent row; False when another run already holds it."""
+    """Insert the ReminderSent row; False when another run already holds it (the write lock on
+    SQLite, the unique index on PostgreSQL, which then fails this transaction as it should)."""
     if await ReminderSent.exists().where(
             (ReminderSent.application == application_id) & (ReminderSent.kind == kind)):
         return False
-    try:
-        await ReminderSent(application=application_id, kind=kind, recipient=recipient).save()
-    except Exception:  # the unique index refused it: someone else claimed it first
-        return False
+    await ReminderSent(application=application_id, kind=kind, recipient=recipient).save()
     return True
 
 
 async def send_deadline_reminders(*, now: datetime, mailer: Any, base_url: str = "") -> int:
-    """Sends the due reminders and returns how many mails left."""
+    """Queues the due reminders and returns how many were queued."""
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     calls = await Call.objects().where((Call.status == "published") & (Call.closes_at > now)
@@ -70,19 +69,15 @@ async def send_deadline_reminders(*, now: datetime, mailer: Any, base_url: str =
             Application.owner.locale).where((Application.call == call.id) & (Application.state == "draft"))
         for draft in drafts:
             recipient = draft["owner.email"]
-            if not await _claim(draft["id"], kind, recipient):
-                continue
-            try:
+            # The claim and the queued mail commit together: a reminder is recorded once, and sent.
+            async with write_transaction(engine_finder()):
+                if not await _claim(draft["id"], kind, recipient):
+                    continue
                 await mailer.send(to=recipient, template=f"reminder_{kind}", language=draft["owner.locale"] or "fr",
+                                  object_type="application", object_id=draft["id"],
                                   context={"name": draft["owner.name"], "title": draft["title"],
                                            "call_title": call.title_fr, "closes_at": call.closes_at,
                                            "link": f"{base_url}/applications/{draft['id']}/edit"})
-            except Exception:
-                # Give the next run a chance rather than losing this reminder.
-                log.exception("reminder %s for application %s failed", kind, draft["id"])
-                await ReminderSent.delete().where(
-                    (ReminderSent.application == draft["id"]) & (ReminderSent.kind == kind))
-                continue
             sent += 1
     return sent
 

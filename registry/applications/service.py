@@ -114,8 +114,8 @@ async def create_application(call_slug: str, data: ApplicationInput, *, actor: A
         await application.save()
         for label_id in label_ids or []:
             await ApplicationLabel(application=application.id, label=label_id).save()
-    await record_event("application.created", actor_id=actor.id, actor=actor.email, object_type="application",
-                       object_id=application.id, data={"call": call.slug})
+        await record_event("application.created", actor_id=actor.id, actor=actor.email,
+                           object_type="application", object_id=application.id, data={"call": call.slug})
     return application
 
 
@@ -131,7 +131,7 @@ async def update_application(application_id: int, data: ApplicationInput, *, act
     async with write_transaction(engine_finder()):
         for key, value in values.items():
             setattr(application, key, value)
-        application.updated_at = datetime.now(UTC)
+        application.updated_at = now or datetime.now(UTC)
         application.revision = application.revision + 1
         await application.save()
         if label_ids is not None:
@@ -147,16 +147,18 @@ async def move_application(application: Application, target: str, *, actor: Acto
     moves), save, audit. Submission has its own path (registry.applications.submission) because it
     also freezes a version; it ends here too for the audit entry."""
     action = action_for(application.state, target)
-    if action in APPLICANT_ACTIONS:
+    # An applicant's move is judged on the deadline; the system restoring a submission is not.
+    if action in APPLICANT_ACTIONS and actor is not None:
         call = await Call.objects().where(Call.id == application.call).first()
         ensure_call_open(call, now or datetime.now(UTC))
     previous = application.state
     application.state = target
-    application.updated_at = datetime.now(UTC)
-    await application.save()
-    await record_event(f"application.{action}", actor_id=actor.id if actor else None,
-                       actor=actor.email if actor else "system", object_type="application",
-                       object_id=application.id, data={"from": previous, "to": target, **(data or {})})
+    application.updated_at = now or datetime.now(UTC)
+    async with write_transaction(engine_finder()):  # the state and its audit entry together
+        await application.save()
+        await record_event(f"application.{action}", actor_id=actor.id if actor else None,
+                           actor=actor.email if actor else "system", object_type="application",
+                           object_id=application.id, data={"from": previous, "to": target, **(data or {})})
     return application
 
 
@@ -171,7 +173,8 @@ async def reopen_application(application_id: int, *, actor: Actor, now: datetime
 
 
 async def restore_latest_submissions(call_id: int) -> int:
-    """At the close of review intake, a draft reopened after a submission counts as its latest version."""
+    """At the close of review intake, a draft reopened after a submission counts as its latest version:
+    its text, labels and co-applicants go back to what was submitted. Runs inside the call's move."""
     import json
 
     restored = 0
@@ -190,6 +193,11 @@ async def restore_latest_submissions(call_id: int) -> int:
         application.org_siren = content["organisation"]["siren"]
         application.org_ror = content["organisation"]["ror"]
         application.submitted_at = version.submitted_at
+        await ApplicationLabel.delete().where(ApplicationLabel.application == application.id)
+        for row in await Label.select(Label.id).where(Label.slug.is_in(content["labels"])) if content["labels"] else []:
+            await ApplicationLabel(application=application.id, label=row["id"]).save()
+        await CoApplicant.delete().where((CoApplicant.application == application.id)
+                                         & CoApplicant.email.not_in(content["co_applicants"] or [""]))
         await move_application(application, "submitted", actor=None,
                                data={"restored_version": version.number})
         restored += 1

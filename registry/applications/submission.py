@@ -91,7 +91,8 @@ async def submission_problems(application: Application) -> list:
 
 async def submit_application(application_id: int, *, actor: Actor, now: datetime | None = None) -> Receipt:
     """Check (visible, draft, complete, before closes_at at the moment the lock is held), freeze a new
-    version with its hash, mark submitted, then audit. The caller sends the receipt email."""
+    version with its hash, mark submitted, audit, in one transaction (the caller's, if it opened one to
+    queue the receipt mails with it)."""
     from registry.applications.service import ensure_call_open
 
     await application_for(actor, application_id, edit=True)
@@ -122,9 +123,9 @@ async def submit_application(application_id: int, *, actor: Actor, now: datetime
                                  submitted_by=actor.id, content=content, sha256=digest).save()
         await Application.update({Application.state: "submitted", Application.submitted_at: at,
                                   Application.updated_at: at}).where(Application.id == application.id)
-    await record_event("application.submit", actor_id=actor.id, actor=actor.email, object_type="application",
-                       object_id=application_id, data={"from": "draft", "to": "submitted", "version": number,
-                                                       "sha256": digest})
+        await record_event("application.submit", actor_id=actor.id, actor=actor.email, object_type="application",
+                           object_id=application_id, data={"from": "draft", "to": "submitted", "version": number,
+                                                           "sha256": digest})
     return Receipt(application_id=application_id, version=number, sha256=digest, submitted_at=at, content=content)
 
 

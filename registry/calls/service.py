@@ -183,8 +183,8 @@ async def create_call(data: CallInput, *, actor: Actor) -> Call:
         await call.save()
         for row in criteria:
             await Criterion(call=call.id, **row).save()
-    await record_event("call.created", actor_id=actor.id, actor=actor.email, object_type="call",
-                       object_id=call.id, data={"slug": call.slug})
+        await record_event("call.created", actor_id=actor.id, actor=actor.email, object_type="call",
+                           object_id=call.id, data={"slug": call.slug})
     return call
 
 
@@ -211,28 +211,32 @@ async def update_call(slug: str, data: CallInput, *, actor: Actor, now: datetime
         await Criterion.delete().where(Criterion.call == call.id)
         for row in criteria:
             await Criterion(call=call.id, **row).save()
-    await record_event("call.updated", actor_id=actor.id, actor=actor.email, object_type="call",
-                       object_id=call.id, data={"slug": call.slug})
+        await record_event("call.updated", actor_id=actor.id, actor=actor.email, object_type="call",
+                           object_id=call.id, data={"slug": call.slug})
     return call
 
 
 async def move_call(slug: str, target: str, *, actor: Actor) -> Call:
-    """The only way a call's stored status changes: check the table, save, audit."""
-    call = await call_by_slug(slug)
-    if (call.status, target) not in TRANSITIONS:
-        raise Conflict(f"Transition impossible : « {call.status} » vers « {target} ».")
-    previous = call.status
-    call.status = target
-    if target == "published":
-        call.published_at = datetime.now(UTC)
-    await call.save()
-    await record_event(f"call.{TRANSITIONS[(previous, target)]}", actor_id=actor.id, actor=actor.email,
-                       object_type="call", object_id=call.id,
-                       data={"slug": call.slug, "from": previous, "to": target})
-    if target == "in_review":
-        from registry.applications.service import restore_latest_submissions
+    """The only way a call's stored status changes. In one transaction: check the table, save the
+    status, audit it, and when review starts, restore every reopened application to its last
+    submitted version (registry.applications.service.restore_latest_submissions). A fault in any
+    step leaves the call as it was."""
+    from registry.applications.service import restore_latest_submissions
 
-        await restore_latest_submissions(call.id)
+    async with write_transaction(engine_finder()):
+        call = await call_by_slug(slug)
+        if (call.status, target) not in TRANSITIONS:
+            raise Conflict(f"Transition impossible : « {call.status} » vers « {target} ».")
+        previous = call.status
+        call.status = target
+        if target == "published":
+            call.published_at = datetime.now(UTC)
+        await call.save()
+        await record_event(f"call.{TRANSITIONS[(previous, target)]}", actor_id=actor.id, actor=actor.email,
+                           object_type="call", object_id=call.id,
+                           data={"slug": call.slug, "from": previous, "to": target})
+        if target == "in_review":
+            await restore_latest_submissions(call.id)
     return call
 
 

@@ -30,8 +30,10 @@ ASSIGNABLE_CALL_STATES = frozenset({"closed", "in_review"})
 
 
 class Mailer(Protocol):
-    async def send(self, *, to: str, template: str, language: str = "fr",
-                   context: dict | None = None) -> Any: ...
+    """Queues a mail in the current transaction (app.mail.OutboxMailer)."""
+
+    async def send(self, *, to: str, template: str, language: str = "fr", context: dict | None = None,
+                   secret: bool = False, object_type: str = "", object_id: str | int = "") -> Any: ...
 
 
 def _ensure_assignable_call(call: Call) -> None:
@@ -87,6 +89,7 @@ async def _send_digests(mailer: Mailer | None, created: list[Assignment], base_u
             Application.id, Application.public_title, Application.title).where(
             Application.id.is_in([int(a.application) for a in items]))}
         await mailer.send(to=user["email"], template="review_assigned", language=user["locale"] or "fr",
+                          object_type="user", object_id=reviewer_id,
                           context={"name": user["name"], "base_url": base_url,
                                    "items": [{"id": a.id, "public_title": titles[int(a.application)],
                                               "due_at": a.due_at} for a in items]})
@@ -115,7 +118,7 @@ async def assign_reviewer(application_id: int, reviewer_email: str, *, actor: Ac
         reason = "Attribution manuelle par un gestionnaire" + (f" : {note.strip()}" if note.strip() else ".")
         assignment = await _create(application, reviewer.id, reason=reason, automatic=False, actor=actor,
                                    due_at=due_at)
-    await _send_digests(mailer, [assignment], base_url)
+        await _send_digests(mailer, [assignment], base_url)
     return assignment
 
 
@@ -136,9 +139,9 @@ async def assign_call_automatically(call_slug: str, *, actor: Actor, mailer: Mai
         by_id = {a.id: a for a in applications}
         created = [await _create(by_id[p.application_id], p.reviewer_id, reason=p.reason, automatic=True,
                                  actor=actor, due_at=due_at) for p in proposals]
-    await record_event("assignment.auto", actor_id=actor.id, actor=actor.email, object_type="call",
-                       object_id=call.id, data={"slug": call.slug, "created": len(created)})
-    await _send_digests(mailer, created, base_url)
+        await record_event("assignment.auto", actor_id=actor.id, actor=actor.email, object_type="call",
+                           object_id=call.id, data={"slug": call.slug, "created": len(created)})
+        await _send_digests(mailer, created, base_url)
     return created
 
 
@@ -146,7 +149,8 @@ async def cancel_assignment(assignment_id: int, *, actor: Actor) -> Assignment:
     assignment = await assignment_for_staff(actor, assignment_id)
     previous = assignment.state
     assignment.state = advance(ASSIGNMENT_TRANSITIONS, assignment.state, "cancel")
-    await assignment.save()
-    await record_event("assignment.cancelled", actor_id=actor.id, actor=actor.email, object_type="assignment",
-                       object_id=assignment.id, data={"from": previous})
+    async with write_transaction(engine_finder()):
+        await assignment.save()
+        await record_event("assignment.cancelled", actor_id=actor.id, actor=actor.email,
+                           object_type="assignment", object_id=assignment.id, data={"from": previous})
     return assignment

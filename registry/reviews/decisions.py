@@ -163,8 +163,14 @@ async def release_decisions(call_slug: str, *, actor: Actor, mailer: Mailer | No
     """In order: check every reviewable application has a prepared decision; then, per decision,
     mark it released, move the application to funded/rejected, lock its reviews and close its
     assignments' editing, create the registry project of a funded one; log everything; move the
-    call to "decided"; finally send the letters (owner and co-applicants)."""
+    call to "decided"; queue the letters (owner and co-applicants) in the outbox. All of it in one
+    transaction: a fault anywhere leaves the call in review, ready for another try. After commit,
+    the registry's search index is refreshed and the letters are delivered."""
     call = await call_by_slug(call_slug)
+    if call.status == "decided" and not await Decision.exists().where(
+            (Decision.call == call.id) & (Decision.state == "prepared")):
+        # Already released (a retry after a lost answer): the same result, nothing done twice.
+        return list(await Decision.objects().where(Decision.call == call.id).order_by(Decision.application))
     if call.status != "in_review":
         raise Conflict("Les décisions se publient quand l'appel est en évaluation.")
     pending = await Application.select(Application.id, Application.title).where(
@@ -199,18 +205,19 @@ async def release_decisions(call_slug: str, *, actor: Actor, mailer: Mailer | No
                                                             "project": decision.project_id})
         if call.status == "in_review":
             await move_call(call.slug, "decided", actor=actor)
-    released = [decisions[key] for key in sorted(decisions)]
+        released = [decisions[key] for key in sorted(decisions)]
+        # The letters are queued with the decisions: a mail server that is down delays them, never loses them.
+        if mailer is not None:
+            for decision in released:
+                item = await letter(int(decision.application), decision)
+                for recipient in item["to"]:
+                    await mailer.send(to=recipient, template=item["template"], language=item["language"],
+                                      context=item["context"], object_type="decision", object_id=decision.id)
     from registry.projects.search import refresh_search_index
 
     for decision in released:
         if decision.project_id:
             await refresh_search_index(int(decision.project_id))
-    if mailer is not None:
-        for decision in released:
-            item = await letter(int(decision.application), decision)
-            for recipient in item["to"]:
-                await mailer.send(to=recipient, template=item["template"], language=item["language"],
-                                  context=item["context"])
     return released
 
 

@@ -63,28 +63,30 @@ async def declare(assignment_id: int, *, actor: Actor, conflict: bool, kind: str
         if not attest_confidentiality:
             raise invalid("confidentiality", "Vous devez vous engager à la confidentialité.")
         event = "declare_no_conflict"
-    previous = assignment.state
-    if previous == "no_conflict" and conflict and await Review.exists().where(
-            (Review.assignment == assignment.id) & (Review.state != "draft")):
-        raise Conflict("Une évaluation a déjà été remise pour cette candidature.")
-    assignment.state = advance(ASSIGNMENT_TRANSITIONS, previous, event)
-    assignment.declared_at = datetime.now(UTC)
-    assignment.confidentiality_attested = not conflict
-    assignment.conflict_kind = kind if conflict else ""
-    assignment.conflict_note = note.strip()[:2000] if conflict else ""
-    await assignment.save()
-    await record_event(f"assignment.{event}", actor_id=actor.id, actor=actor.email, object_type="assignment",
-                       object_id=assignment.id, data={"from": previous, "to": assignment.state,
-                                                      "kind": assignment.conflict_kind,
-                                                      "note": assignment.conflict_note})
-    if conflict and mailer is not None:
-        managers = await UserRole.select(UserRole.user.email).where(UserRole.role == "manager")
-        for row in managers:
-            await mailer.send(to=row["user.email"], template="review_conflict", language="fr", context={
-                "reviewer": actor.name, "reviewer_email": actor.email, "application_id": application.id,
-                "public_title": application.public_title or application.title,
-                "kind": CONFLICT_KIND_LABELS[kind], "note": assignment.conflict_note, "base_url": base_url,
-                "call_slug": call.slug})
+    async with write_transaction(engine_finder()):  # state, audit entry and alert mails together
+        previous = assignment.state
+        if previous == "no_conflict" and conflict and await Review.exists().where(
+                (Review.assignment == assignment.id) & (Review.state != "draft")):
+            raise Conflict("Une évaluation a déjà été remise pour cette candidature.")
+        assignment.state = advance(ASSIGNMENT_TRANSITIONS, previous, event)
+        assignment.declared_at = datetime.now(UTC)
+        assignment.confidentiality_attested = not conflict
+        assignment.conflict_kind = kind if conflict else ""
+        assignment.conflict_note = note.strip()[:2000] if conflict else ""
+        await assignment.save()
+        await record_event(f"assignment.{event}", actor_id=actor.id, actor=actor.email, object_type="assignment",
+                           object_id=assignment.id, data={"from": previous, "to": assignment.state,
+                                                          "kind": assignment.conflict_kind,
+                                                          "note": assignment.conflict_note})
+        if conflict and mailer is not None:
+            managers = await UserRole.select(UserRole.user.email).where(UserRole.role == "manager")
+            for row in managers:
+                await mailer.send(to=row["user.email"], template="review_conflict", language="fr",
+                                  object_type="assignment", object_id=assignment.id, context={
+                    "reviewer": actor.name, "reviewer_email": actor.email, "application_id": application.id,
+                    "public_title": application.public_title or application.title,
+                    "kind": CONFLICT_KIND_LABELS[kind], "note": assignment.conflict_note, "base_url": base_url,
+                    "call_slug": call.slug})
     return assignment
 
 

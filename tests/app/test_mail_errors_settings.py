@@ -13,7 +13,7 @@ from litestar import get
 
 from app.i18n import negotiate
 from app.settings import SettingsError, load_settings
-from tests.conftest import PASSWORD, http_client, post_form
+from tests.conftest import PASSWORD, csrf_from, http_client, post_form
 
 
 class Collector:
@@ -56,18 +56,28 @@ async def test_registration_mail_goes_through_a_real_smtp_server(settings, smtp_
     assert not (settings.var_dir / "outbox").exists()  # SMTP replaces the outbox
 
 
-async def test_outbox_page_lists_mails_for_staff(client, make_user):
+async def test_outbox_dashboard_hides_people_from_managers_and_secret_links_from_everyone(client, make_user):
     from tests.conftest import login
 
     await make_user("manager", email="m@example.org")
+    await make_user("admin", email="a@example.org")
     await post_form(client, "/register", "/register", {
         "name": "Zoé", "email": "zoe@example.org", "password": PASSWORD, "password_confirm": PASSWORD})
     await login(client, "m@example.org")
     page = await client.get("/manage/outbox")
+    assert "En attente : 0" in page.text and "Envoyés : 1" in page.text and "En échec : 0" in page.text
+    assert "zoe@example.org" not in page.text and "Confirmez votre adresse" not in page.text
+    assert "verify_email n° " in page.text
+    message_id = int(page.text.split('href="/manage/outbox/')[1].split('"')[0])
+    detail = await client.get(f"/manage/outbox/{message_id}")
+    assert "zoe@example.org" not in detail.text and "token=" not in detail.text
+    assert "son contenu n’est jamais affiché" in detail.text
+    await client.post("/logout", data={"_csrf_token": csrf_from(detail.text)})
+    await login(client, "a@example.org")
+    page = await client.get("/manage/outbox")
     assert "zoe@example.org" in page.text and "Confirmez votre adresse électronique" in page.text
-    name = page.text.split('href="/manage/outbox/')[1].split('"')[0]
-    detail = await client.get(f"/manage/outbox/{name}")
-    assert "Bonjour Zoé," in detail.text
+    detail = await client.get(f"/manage/outbox/{message_id}")
+    assert "zoe@example.org" in detail.text and "token=" not in detail.text and "Bonjour Zoé" not in detail.text
     assert (await client.get("/manage/outbox/..%2F..%2Fetc%2Fpasswd")).status_code == 404
 
 

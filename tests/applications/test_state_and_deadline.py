@@ -98,3 +98,54 @@ async def test_reopen_and_resubmit_keeps_every_version(db, make_user):
     assert first.sha256 != second.sha256 and '"title":"Nouveau titre"' in second.content
     withdrawn = await withdraw_application(application.id, actor=who)
     assert withdrawn.state == "withdrawn"
+
+
+async def test_review_starts_with_a_reopened_application_restored_to_what_was_submitted(db, make_user):
+    from registry.applications.service import invite_co_applicant, reopen_application, update_application
+    from registry.applications.tables import Application, CoApplicant
+    from registry.audit.tables import AuditEntry
+    from registry.calls.service import move_call
+    from tests.applications.helpers import POLICY, complete_input
+
+    manager = await make_user("manager")
+    owner = await make_user("applicant")
+    closes = datetime.now(UTC) + timedelta(days=1)
+    await open_call(manager, closes_at=closes)
+    application = await draft(owner)
+    who = await actor(owner)
+    await invite_co_applicant(application.id, "kept@example.org", actor=who)
+    await submit_application(application.id, actor=who)
+    await reopen_application(application.id, actor=who)
+    await update_application(application.id, complete_input(title="Brouillon non soumis"), actor=who, policy=POLICY)
+    await invite_co_applicant(application.id, "added-later@example.org", actor=who)
+    # The deadline passes with the application reopened; the manager starts the review.
+    from registry.calls.tables import Call
+
+    await Call.update({Call.closes_at: datetime.now(UTC) - timedelta(minutes=1)}).where(Call.slug == "ami-test")
+    call = await move_call("ami-test", "in_review", actor=await actor(manager))
+    assert call.status == "in_review"
+    restored = await Application.objects().get(Application.id == application.id)
+    assert (restored.state, restored.title) == ("submitted", "Pseudonymisation de comptes rendus")
+    assert sorted(r["email"] for r in await CoApplicant.select(CoApplicant.email).where(
+        CoApplicant.application == application.id)) == ["kept@example.org"]
+    actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id)]
+    assert actions[-2:] == ["call.start_review", "application.submit"]
+
+
+async def test_attachments_are_not_removed_after_the_deadline(db, make_user, tmp_path):
+    from registry.applications.attachments import add_attachment, remove_attachment
+    from registry.applications.tables import Attachment
+
+    manager = await make_user("manager")
+    owner = await make_user("applicant")
+    closes = datetime.now(UTC) + timedelta(days=1)
+    await open_call(manager, closes_at=closes)
+    application = await draft(owner)
+    who = await actor(owner)
+    row = await add_attachment(application.id, filename="plan.pdf", content=b"%PDF-1.4\n%%EOF\n", actor=who,
+                               var_dir=tmp_path, max_bytes=1_000_000)
+    with pytest.raises(Conflict, match="L'appel est clos"):
+        await remove_attachment(application.id, row.id, actor=who, now=closes + timedelta(seconds=1))
+    assert await Attachment.count().where(Attachment.application == application.id) == 1
+    await remove_attachment(application.id, row.id, actor=who, now=closes - timedelta(seconds=1))
+    assert await Attachment.count().where(Attachment.application == application.id) == 0

@@ -109,7 +109,7 @@ async def test_manager_assigns_ranks_decides_and_releases(smtp_live_server, cont
     await page.get_by_role("link", name="← Décisions").click()
     await page.get_by_role("button", name="Publier toutes les décisions").click()
     await expect(page.locator("[role=status]").first).to_have_text(
-        "Les décisions sont publiées et les courriers envoyés.")
+        "Les décisions sont publiées ; les courriers sont dans la file d’envoi.")
     await expect(funded.locator("p").last).to_have_text("Décision publiée : financée — 40 000 €")
     await expect(rejected.locator("p").last).to_have_text("Décision publiée : non retenue")
     await expect(page.get_by_role("button", name="Publier toutes les décisions")).to_have_count(0)

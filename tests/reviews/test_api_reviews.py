@@ -314,6 +314,11 @@ async def test_decisions_release_and_applicant_feedback(client, make_world, api_
         assert "Entre nous." not in body
         if "n’est pas" in subject:
             assert "Critère éliminatoire non atteint." in body and "Conseil 1-0" in body and "Conseil 1-1" in body
+    # A retry (say, after a lost answer) gives the same result and sends no letter twice.
+    retried = await client.post("/api/v1/calls/ami-test/decisions/release", headers=manager)
+    assert retried.json() == released.json()
+    assert sorted(outbox_messages(settings)) == letters
+    assert await Project.count() == 1
     feedback = (await client.get(f"/api/v1/applications/{second.id}/reviews", headers=applicant)).json()
     assert feedback == {"application_id": second.id, "outcome": "rejected", "amount": None,
                         "reason": "Critère éliminatoire non atteint.", "released_at": feedback["released_at"],

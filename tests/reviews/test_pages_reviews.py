@@ -135,7 +135,7 @@ async def test_manager_pages_and_csv(client, make_world) -> None:
     assert "Confidentiel comité" not in letters.text
     released = await post_form(client, "/manage/reviews/calls/ami-test/decisions",
                                "/manage/reviews/calls/ami-test/release", {})
-    assert "Les décisions sont publiées et les courriers envoyés." in released.text
+    assert "Les décisions sont publiées ; les courriers sont dans la file d’envoi." in released.text
 
 
 async def test_blind_call_hides_identity_everywhere(app, client, make_world, api_token, settings) -> None:

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.controllers.api.calls import check_paging
-from app.controllers.applications import attachment_response, notify_invitation, notify_submission, url_policy
+from app.controllers.applications import attachment_response, invite_and_notify, submit_and_notify, url_policy
 from app.web.forms import uploaded_file
 from app.web.guards import requires_login, requires_role
 from app.web.middleware import received_at
@@ -17,7 +17,7 @@ from registry.applications import queries, service
 from registry.applications.attachments import add_attachment, attachments_of, remove_attachment
 from registry.applications.permissions import application_for
 from registry.applications.service import ApplicationInput
-from registry.applications.submission import latest_receipt, submission_problems, submit_application
+from registry.applications.submission import latest_receipt, submission_problems
 from registry.calls.jsonfield import json_list
 from registry.calls.paris import iso
 from registry.calls.tables import Call
@@ -173,7 +173,7 @@ class ApplicationsApi(Controller):
           summary="Start an application (a draft, possibly incomplete)")
     async def create(self, request: Request, slug: FromPath[str], data: JSONBody[ApplicationIn]) -> ApplicationOut:
         application = await service.create_application(slug, application_input(data), actor=request.user,
-                                                       policy=url_policy(request))
+                                                       policy=url_policy(request), now=received_at(request))
         return await application_out(application)
 
     @get("/applications", summary="Own applications (all of them for staff)")
@@ -195,29 +195,29 @@ class ApplicationsApi(Controller):
     async def update(self, request: Request, application_id: FromPath[int],
                      data: JSONBody[ApplicationIn]) -> ApplicationOut:
         application = await service.update_application(application_id, application_input(data), actor=request.user,
-                                                       policy=url_policy(request))
+                                                       policy=url_policy(request), now=received_at(request))
         return await application_out(application)
 
     @post("/applications/{application_id:int}/submit", status_code=200, summary="Submit before closes_at")
     async def submit(self, request: Request, application_id: FromPath[int]) -> SubmitOut:
-        receipt = await submit_application(application_id, actor=request.user, now=received_at(request))
-        await notify_submission(request, receipt)
+        receipt = await submit_and_notify(request, application_id)
         return SubmitOut(id=application_id, state="submitted", receipt=receipt_out(receipt))
 
     @post("/applications/{application_id:int}/withdraw", status_code=200, summary="Withdraw before closes_at")
     async def withdraw(self, request: Request, application_id: FromPath[int]) -> ApplicationOut:
-        return await application_out(await service.withdraw_application(application_id, actor=request.user))
+        application = await service.withdraw_application(application_id, actor=request.user, now=received_at(request))
+        return await application_out(application)
 
     @post("/applications/{application_id:int}/reopen", status_code=200,
           summary="Back to draft before closes_at (the latest submitted version still counts)")
     async def reopen(self, request: Request, application_id: FromPath[int]) -> ApplicationOut:
-        return await application_out(await service.reopen_application(application_id, actor=request.user))
+        application = await service.reopen_application(application_id, actor=request.user, now=received_at(request))
+        return await application_out(application)
 
     @post("/applications/{application_id:int}/co-applicants", status_code=201, summary="Invite a co-applicant")
     async def invite(self, request: Request, application_id: FromPath[int],
                      data: JSONBody[CoApplicantIn]) -> CoApplicantOut:
-        row = await service.invite_co_applicant(application_id, data.email, actor=request.user)
-        await notify_invitation(request, application_id, row.email)
+        row = await invite_and_notify(request, application_id, data.email)
         return CoApplicantOut(id=row.id, email=row.email)
 
     @delete("/applications/{application_id:int}/co-applicants/{co_id:int}", status_code=204,
@@ -231,7 +231,8 @@ class ApplicationsApi(Controller):
         content, filename = await uploaded_file(request, "file")
         settings = request.app.state.settings
         row = await add_attachment(application_id, filename=filename, content=content, actor=request.user,
-                                   var_dir=settings.var_dir, max_bytes=settings.attachment_max_bytes)
+                                   var_dir=settings.var_dir, max_bytes=settings.attachment_max_bytes,
+                                 now=received_at(request))
         return AttachmentOut(id=row.id, filename=row.filename, size=row.size, sha256=row.sha256,
                              url=f"/api/v1/applications/{application_id}/attachments/{row.id}")
 
@@ -239,7 +240,7 @@ class ApplicationsApi(Controller):
             status_code=204)
     async def delete_attachment(self, request: Request, application_id: FromPath[int],
                                 attachment_id: FromPath[int]) -> None:
-        await remove_attachment(application_id, attachment_id, actor=request.user)
+        await remove_attachment(application_id, attachment_id, actor=request.user, now=received_at(request))
 
     @get("/applications/{application_id:int}/attachments/{attachment_id:int}", summary="Download an attachment")
     async def attachment(self, request: Request, application_id: FromPath[int],
