@@ -7,7 +7,7 @@ import contextvars
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -102,16 +102,49 @@ def use_engine(engine: Engine) -> None:
 
 
 async def truncate_all(engine: Engine) -> None:
+    """Empties every table (tests, benchmarks), and forgets the audit anchor that described them.
+
+    The audit log's triggers refuse DELETE (and TRUNCATE on PostgreSQL): they are lifted only inside
+    the transaction that empties the tables, so no other connection ever sees them missing.
+    """
+    from piccolo.querystring import QueryString
+
+    from registry.audit.anchor import forget_anchor  # here: the audit package imports this module
+
     names = [t._meta.tablename for t in all_tables()]
-    if is_postgres(engine):
-        await engine.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
-        return
-    for name in names:
-        await engine.run_ddl(f"DELETE FROM {name}")
+    async with engine.transaction():
+        if is_postgres(engine):
+            guards = await engine.run_querystring(QueryString(
+                "SELECT c.relname AS tablename, t.tgname AS name FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND t.tgtype & 32 <> 0 AND c.relname = ANY({})", names))  # 32: TRUNCATE
+            for guard in guards:
+                await engine.run_ddl(f"ALTER TABLE {guard['tablename']} DISABLE TRIGGER {guard['name']}")
+            await engine.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+            for guard in guards:
+                await engine.run_ddl(f"ALTER TABLE {guard['tablename']} ENABLE TRIGGER {guard['name']}")
+        else:
+            triggers = await engine.run_querystring(QueryString(
+                "SELECT name, tbl_name AS tablename, sql FROM sqlite_master WHERE type = 'trigger'"))
+            for name in names:
+                guards = [t for t in triggers if t["tablename"] == name]
+                for guard in guards:
+                    await engine.run_ddl(f"DROP TRIGGER {guard['name']}")
+                await engine.run_ddl(f"DELETE FROM {name}")
+                for guard in guards:
+                    await engine.run_ddl(guard["sql"])
+    forget_anchor()
 
 
-_after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
-    "ami_after_commit", default=None)
+@dataclass
+class _Scope:
+    """What belongs to one outermost write transaction."""
+
+    callbacks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+_scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("ami_write_scope", default=None)
 
 
 @contextlib.asynccontextmanager
@@ -125,8 +158,8 @@ async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
         async with engine.transaction() as joined:
             yield joined
         return
-    callbacks: list[Callable[[], Awaitable[None]]] = []
-    token = _after_commit.set(callbacks)
+    scope = _Scope()
+    token = _scope.set(scope)
     try:
         if is_postgres(engine):
             transaction = engine.transaction()
@@ -135,9 +168,16 @@ async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
         async with transaction as outer:
             yield outer
     finally:
-        _after_commit.reset(token)
-    for callback in callbacks:
+        _scope.reset(token)
+    for callback in scope.callbacks:
         await callback()
+
+
+def _current_scope() -> _Scope:
+    scope = _scope.get()
+    if scope is None:
+        raise RuntimeError("this needs an open write_transaction()")
+    return scope
 
 
 def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
@@ -145,10 +185,12 @@ def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
 
     The change is saved by then, so a callback must not raise: it records its own failures.
     """
-    pending = _after_commit.get()
-    if pending is None:
-        raise RuntimeError("after_commit() needs an open write_transaction()")
-    pending.append(callback)
+    _current_scope().callbacks.append(callback)
+
+
+def transaction_state() -> dict[str, Any]:
+    """A dict private to the current outermost write transaction (e.g. what it queued)."""
+    return _current_scope().state
 
 
 def in_transaction(engine: Engine) -> bool:

@@ -4,7 +4,11 @@ from piccolo.table import Table
 
 
 class AuditEntry(Table, tablename="ami_audit_entry"):
-    """Append-only; each row's hash covers its content and the previous row's hash."""
+    """Append-only; each row's hash covers all its columns and the previous row's hash.
+
+    Migrations add what the ORM cannot declare: a unique index on seq, and triggers refusing
+    UPDATE and DELETE (and TRUNCATE on PostgreSQL).
+    """
 
     at = Timestamptz(default=TimestamptzNow())
     actor_id = Integer(null=True, default=None)
@@ -15,3 +19,7 @@ class AuditEntry(Table, tablename="ami_audit_entry"):
     data = Text(default="{}")
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64, unique=True)
+    # 1, 2, 3… with no gap, so a removed row shows even where the hashes were recomputed.
+    seq = Integer(default=0)
+    # HMAC-SHA256 of `hash` under AMI_SECRET_KEY: recomputing hashes without the key shows.
+    seal = Varchar(length=64, default="")
