@@ -106,21 +106,27 @@ def audit() -> None:
     pass
 
 
-@audit.command("verify", help="Vérifie la chaîne de hachage du journal d'audit.")
+@audit.command("verify", help="Vérifie la chaîne de hachage, les sceaux et l'ancre du journal d'audit.")
 def audit_verify() -> None:
-    from registry.audit.log import verify_chain
-    from registry.audit.tables import AuditEntry
+    from registry.audit.log import inspect_chain
 
-    async def work() -> tuple[int, list[Any]]:
-        return await AuditEntry.count(), await verify_chain()
-
-    count, problems = run_with_database(work)
-    for problem in problems:
-        click.echo(f"entrée {problem.entry_id} : {problem.reason}")
-    if problems:
-        click.echo(f"Journal altéré : {len(problems)} problème(s) sur {count} entrées.", err=True)
+    settings = current_settings()
+    report = run_with_database(lambda: inspect_chain(settings.var_dir), settings)
+    for problem in report.problems:
+        where = f"entrée {problem.entry_id} (n° {problem.seq})" if problem.entry_id is not None else "journal"
+        click.echo(f"{where} : [{problem.kind}] {problem.reason}")
+    if report.problems:
+        click.echo(f"Journal altéré : {len(report.problems)} problème(s) sur {report.count} entrées.", err=True)
+    else:
+        click.echo(f"Journal intact : {report.count} entrées vérifiées.")
+    click.echo(f"Tête : n° {report.head.seq} {report.head.hash}" if report.head else "Tête : journal vide")
+    anchor = report.anchor
+    click.echo(f"Ancre ({report.anchor_path}) : "
+               + (f"n° {anchor.seq} {anchor.hash}, {anchor.count} entrées" if anchor else "aucune"))
+    if not report.sealed:
+        click.echo("Sceaux non vérifiés : AMI_SECRET_KEY n'est pas défini.")
+    if report.problems:
         sys.exit(1)
-    click.echo(f"Journal intact : {count} entrées vérifiées.")
 
 
 # Command groups contributed by other areas, registered when present.

@@ -8,22 +8,20 @@ is the only one that runs jobs, and the others retry the election every minute.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import timedelta
-from pathlib import Path
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.settings import Settings, SettingsError, load_settings
 from harvesters.config import HarvestConfig
+from registry.harvest.lock import DatabaseLock, HarvestAlreadyRunning
 
 log = logging.getLogger(__name__)
-LOCK_KEY = 0x414D4948  # "AMIH": the harvest scheduler's advisory lock
+LOCK_KEY = 0x414D4948  # "AMIH": the harvest scheduler's advisory lock (a harvest run has its own)
 ELECTION_SECONDS = 60.0
 
 
@@ -70,8 +68,13 @@ async def scheduled_harvest(full: bool) -> str:
     from harvesters.run import run_harvest
 
     settings = load_settings()
-    report = await run_harvest(harvest_config(settings), full=full, trigger="scheduler")
-    log.info("harvest (%s): %s", "full" if full else "check", report.summary)
+    mode = "full" if full else "check"
+    try:
+        report = await run_harvest(harvest_config(settings), full=full, trigger="scheduler")
+    except HarvestAlreadyRunning as busy:
+        log.info("harvest (%s) skipped: another harvest run holds the lock", mode)
+        return busy.detail
+    log.info("harvest (%s): %s", mode, report.summary)
     return report.summary
 
 
@@ -79,53 +82,35 @@ async def scheduled_reminders() -> int:
     """Deadline reminders to owners of unsubmitted drafts (each sent once; see registry.applications)."""
     from datetime import UTC, datetime
 
-    from app.mail import mailer_for
-    from app.web.templating import build_environment
     from registry.applications.reminders import send_deadline_reminders
 
     settings = load_settings()
-    sent = await send_deadline_reminders(now=datetime.now(UTC), mailer=mailer_for(settings, build_environment()),
+    sent = await send_deadline_reminders(now=datetime.now(UTC), mailer=_mailer(settings),
                                          base_url=settings.base_url)
-    log.info("deadline reminders: %d sent", sent)
+    log.info("deadline reminders: %d queued", sent)
     return sent
 
 
-class _Election:
+def _mailer(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.mail import configure_mail
+    from app.web.templating import build_environment
+
+    return configure_mail(settings, build_environment())
+
+
+async def scheduled_outbox() -> str:
+    """Delivers queued mail that is due (retries with backoff; see registry.outbox.delivery)."""
+    summary = await _mailer(load_settings()).deliver_due()
+    log.info("outbox: %s", summary)
+    return summary
+
+
+class _Election(DatabaseLock):
     """Who may run the scheduler: a PostgreSQL advisory lock, or a file lock on SQLite."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._connection: Any = None
-        self._file: Any = None
-
-    def try_acquire(self) -> bool:
-        if self.settings.database.engine == "postgres":
-            import psycopg
-
-            config = dict(self.settings.database.postgres or {})
-            if self._connection is None:
-                self._connection = psycopg.connect(
-                    host=config["host"], port=config["port"], dbname=config["database"],
-                    user=config["user"], password=config.get("password"), autocommit=True,
-                    application_name="ami-scheduler",
-                )
-            row = self._connection.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
-            return bool(row and row[0])
-        path = Path(str(self.settings.database.sqlite_path) + ".scheduler.lock")
-        self._file = self._file or path.open("a")
-        try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def release(self) -> None:
-        if self._connection is not None:
-            self._connection.close()  # closing the session releases the advisory lock
-            self._connection = None
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        super().__init__(settings.database, key=LOCK_KEY, suffix=".scheduler.lock",
+                         application_name="ami-scheduler")
 
 
 @dataclass
@@ -160,14 +145,20 @@ class SchedulerHandle:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
             timezone="UTC",
         )
+        # Checks fall half an interval away from full runs: with one run at a time, a check
+        # starting with the full run could take the lock and make it skip its day.
+        now = datetime.now(UTC)
+        check, full = self.config.check_interval, self.config.full_interval
         scheduler.add_job("app.scheduler:scheduled_harvest", IntervalTrigger(
-            seconds=int(self.config.check_interval.total_seconds())), kwargs={"full": False},
+            seconds=int(check.total_seconds()), start_date=now + check / 2), kwargs={"full": False},
             id="harvest-check", name="Vérification des dépôts", replace_existing=True)
         scheduler.add_job("app.scheduler:scheduled_harvest", IntervalTrigger(
-            seconds=int(self.config.full_interval.total_seconds())), kwargs={"full": True},
+            seconds=int(full.total_seconds()), start_date=now + full), kwargs={"full": True},
             id="harvest-full", name="Collecte complète des dépôts", replace_existing=True)
         scheduler.add_job("app.scheduler:scheduled_reminders", IntervalTrigger(hours=1),
                           id="deadline-reminders", name="Rappels avant la date limite", replace_existing=True)
+        scheduler.add_job("app.scheduler:scheduled_outbox", IntervalTrigger(minutes=1),
+                          id="outbox", name="Envoi des courriels en attente", replace_existing=True)
         scheduler.start()
         self.scheduler = scheduler
         self.leader_changes.append(True)

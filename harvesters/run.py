@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from registry.harvest.lock import exclusive_harvest
 from registry.harvest.queries import repositories_to_harvest
 from registry.harvest.records import HarvestResult, Outcome, RepositoryTarget
 from registry.harvest.runs import RunTotals, finish_run, start_run
@@ -71,10 +72,21 @@ async def run_harvest(
     on_start: Callable[[int], None] | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> RunReport:
+    """Raises HarvestAlreadyRunning, having read and written nothing, while another run (any
+    process) holds the harvest lock; the lock is held from the choice of repositories to the run row."""
+    async with exclusive_harvest():
+        return await _run(config, full=full, project_slug=project_slug, everything=everything,
+                          trigger=trigger, on_progress=on_progress, on_start=on_start, clock=clock)
+
+
+async def _run(
+    config: HarvestConfig, *, full: bool, project_slug: str | None, everything: bool, trigger: str,
+    on_progress: Progress | None, on_start: Callable[[int], None] | None, clock: Callable[[], datetime],
+) -> RunReport:
     started = time.monotonic()
     now = clock()
     targets = await repositories_to_harvest(now=now, project_slug=project_slug,
-                                            everything=everything)
+                                            everything=everything, full=full)
     run_id = await start_run(mode="full" if full else "check", trigger=trigger, now=now)
     if on_start is not None:
         on_start(len(targets))

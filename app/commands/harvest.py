@@ -13,6 +13,8 @@ from app.scheduler import harvest_config
 from app.settings import load_settings
 from registry.harvest.timefmt import PARIS
 
+BUSY_EXIT_CODE = 75  # EX_TEMPFAIL: another harvest run holds the lock; try again later
+
 
 def _use_database() -> None:
     os.environ.setdefault("PICCOLO_CONF", "registry.piccolo_conf")
@@ -34,8 +36,10 @@ def harvest() -> None:
 @click.option("--project", "project_slug", default=None, help="Seulement les dépôts de ce projet.")
 @click.option("--all", "everything", is_flag=True, help="Tous les dépôts, même non échus (collecte complète).")
 def run_command(project_slug: str | None, everything: bool) -> None:
-    """Collecte maintenant ; code de sortie 0 même si des dépôts échouent."""
+    """Collecte maintenant ; code de sortie 0 même si des dépôts échouent, 75 sans rien collecter si une
+    autre collecte est en cours."""
     from harvesters.run import run_harvest
+    from registry.harvest.lock import HarvestAlreadyRunning
     from registry.harvest.queries import project_exists
 
     settings = load_settings()
@@ -67,7 +71,12 @@ def run_command(project_slug: str | None, everything: bool) -> None:
                 bar[0].__exit__(None, None, None)  # type: ignore[attr-defined]
         return report.summary
 
-    click.echo(asyncio.run(main()))
+    try:
+        summary = asyncio.run(main())
+    except HarvestAlreadyRunning as busy:
+        click.echo(busy.detail, err=True)
+        sys.exit(BUSY_EXIT_CODE)
+    click.echo(summary)
 
 
 @harvest.command("status")

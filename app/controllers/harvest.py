@@ -1,4 +1,7 @@
-"""Harvest dashboard for managers, and "harvest now" (page button and API), rate-limited per project."""
+"""Harvest dashboard for managers, and "harvest now" (page button and API), rate-limited per project.
+
+Harvest now is refused (409) while another run holds the harvest lock (registry.harvest.lock).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from app.i18n import gettext as _
 from app.scheduler import harvest_config
 from app.web.guards import requires_role, requires_staff
 from app.web.templating import page
@@ -15,6 +19,7 @@ from harvesters.run import run_harvest
 from registry.accounts import ratelimit
 from registry.audit.log import record_event
 from registry.errors import TooManyAttempts
+from registry.harvest.lock import HarvestAlreadyRunning
 from registry.harvest.queries import project_exists, recent_runs, repository_statuses
 
 HARVEST_NOW_SECONDS = 60
@@ -42,9 +47,10 @@ async def harvest_project_now(request: Request, slug: str) -> HarvestReport:
                                 f"{HARVEST_NOW_SECONDS} secondes.")
         error.retry_after = HARVEST_NOW_SECONDS
         raise error
-    await ratelimit.add_hit(key)
     report = await run_harvest(harvest_config(request.app.state.settings), full=True, project_slug=slug,
                                everything=True, trigger="manager")
+    # Counted once it ran: a run refused because another one held the lock may be retried at once.
+    await ratelimit.add_hit(key)
     await record_event("harvest.requested", actor_id=request.user.id, actor=request.user.email,
                        object_type="project", object_id=slug, data={"run_id": report.run_id})
     totals = report.totals
@@ -72,6 +78,10 @@ class HarvestPages(Controller):
             return page("manage/harvest.html", request, status_code=429,
                         repositories=await repository_statuses(), runs=await recent_runs(limit=20),
                         report=None, error=error.detail)
+        except HarvestAlreadyRunning as error:
+            return page("manage/harvest.html", request, status_code=409,
+                        repositories=await repository_statuses(), runs=await recent_runs(limit=20),
+                        report=None, error=_(error.detail))
         return page("manage/harvest.html", request, repositories=await repository_statuses(),
                     runs=await recent_runs(limit=20), report=report)
 
@@ -79,5 +89,7 @@ class HarvestPages(Controller):
 @post("/api/v1/projects/{slug:str}/harvest", guards=[requires_role("manager")], tags=["registre"],
       summary="Harvest a project's repositories now", status_code=200)
 async def api_harvest_now(request: Request, slug: FromPath[str]) -> HarvestReport:
-    """Runs a full harvest of the project's repositories and returns the run's figures."""
+    """Runs a full harvest of the project's repositories and returns the run's figures.
+
+    409 while another harvest run is in progress (nothing harvested), 429 within a minute of the last one."""
     return await harvest_project_now(request, slug)

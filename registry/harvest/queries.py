@@ -53,20 +53,22 @@ def _json(value: Any) -> Any:
 
 
 async def repositories_to_harvest(
-    *, now: datetime, project_slug: str | None = None, everything: bool = False
+    *, now: datetime, project_slug: str | None = None, everything: bool = False, full: bool = False
 ) -> list[RepositoryTarget]:
-    """Due ones (next attempt reached, not gone); a project's or every one when asked."""
+    """What a run covers: a project's or every repository when asked; else the due ones (next
+    attempt reached: a gone one is due once a day, so that it is harvested again when it comes
+    back) and, for a full run, also every one not gone, due or not."""
     query = Repository.select(
         Repository.all_columns(exclude=[Repository.readme_html, Repository.licence_texts]),
         Repository.project.slug.as_alias("project_slug"),
     )
+    due = Repository.next_attempt_at.is_null() | (Repository.next_attempt_at <= now)
     if project_slug is not None:
         query = query.where(Repository.project.slug == project_slug)
+    elif full and not everything:
+        query = query.where((Repository.gone == False) | due)  # noqa: E712
     elif not everything:
-        query = query.where(
-            (Repository.gone == False)  # noqa: E712
-            & (Repository.next_attempt_at.is_null() | (Repository.next_attempt_at <= now))
-        )
+        query = query.where(due)
     rows = await query.order_by(Repository.id)
     if not rows:
         return []

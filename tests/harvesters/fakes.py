@@ -49,6 +49,14 @@ class Fault:
     times: int = 1_000_000
 
 
+@dataclass
+class Gate:
+    """Holds the first request whose path matches until `release` is set (a run caught mid-way)."""
+    pattern: str
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
 def blob_sha(text: str) -> str:
     data = text.encode()
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
@@ -63,6 +71,7 @@ class FakeForge:
         self.repos: dict[str, FakeRepo] = {}
         self.moved: dict[str, str] = {}  # old full name -> new full name
         self.faults: list[Fault] = []
+        self.gates: list[Gate] = []
         self.latency = latency
         self.limit = limit
         self.remaining = limit
@@ -104,6 +113,11 @@ class FakeForge:
     def fault(self, pattern: str, kind: str, times: int = 1_000_000) -> None:
         self.faults.append(Fault(pattern, kind, times))
 
+    def hold(self, pattern: str) -> Gate:
+        gate = Gate(pattern)
+        self.gates.append(gate)
+        return gate
+
     def paths(self) -> list[str]:
         return [p for p, _ in self.log]
 
@@ -122,6 +136,12 @@ class FakeForge:
         if self.latency:
             time.sleep(self.latency)
         path = request.path
+        with self.lock:
+            gate = next((g for g in self.gates if not g.arrived.is_set() and re.search(g.pattern, path)), None)
+            if gate is not None:
+                gate.arrived.set()
+        if gate is not None:
+            gate.release.wait(30)
         fault = self._take_fault(path)
         headers: dict[str, str] = {}
         if fault and fault.kind == "timeout":

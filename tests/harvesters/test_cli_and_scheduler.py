@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -85,7 +86,9 @@ def test_exactly_one_scheduler_runs_across_processes(db) -> None:
                             capture_output=True, text=True, timeout=60)
     out, err = first.communicate("stop\n", timeout=60)
     assert second.stdout.strip() == "follower", second.stderr
-    assert jobs == "['deadline-reminders', 'harvest-check', 'harvest-full']", err
+    # Other areas add their own jobs (reminders, outbox); these are the harvest ones.
+    assert [job for job in ast.literal_eval(jobs) if job.startswith("harvest-")] == [
+        "harvest-check", "harvest-full"], err
     assert first.returncode == 0
     # Once the leader is gone, the next process is elected.
     third = subprocess.run([sys.executable, "-c", SCHEDULER_SCRIPT, "0"], cwd=ROOT, env=env,
