@@ -8,13 +8,16 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from piccolo.engine import engine_finder
+
 from registry.accounts.permissions import Actor
 from registry.applications.permissions import NOT_FOUND, application_for, can_read_attachment
 from registry.applications.service import ensure_call_open
 from registry.applications.state import is_editable
-from registry.applications.tables import Application, Attachment
+from registry.applications.tables import Application, Attachment, DetachedAttachment
 from registry.audit.log import record_event
 from registry.calls.tables import Call
+from registry.db import write_transaction
 from registry.errors import Conflict, FieldError, InvalidInput, NotFound
 
 PDF_MAGIC = b"%PDF-"
@@ -58,10 +61,30 @@ async def add_attachment(application_id: int, *, filename: str, content: bytes, 
     (folder / stored).write_bytes(content)
     row = Attachment(application=application.id, filename=safe_filename(filename), stored_name=stored,
                      size=len(content), sha256=hashlib.sha256(content).hexdigest(), uploaded_by=actor.id)
+    async with write_transaction(engine_finder()):  # the row and its audit entry together
+        await row.save()
+        await record_event("application.attachment_added", actor_id=actor.id, actor=actor.email,
+                           object_type="application", object_id=application.id,
+                           data={"filename": row.filename, "sha256": row.sha256, "size": row.size})
+    return row
+
+
+async def detach(row: Attachment) -> DetachedAttachment:
+    """Takes a file off its draft and keeps it aside (bytes untouched). Call inside a transaction."""
+    kept = DetachedAttachment(application=row.application, filename=row.filename, stored_name=row.stored_name,
+                              size=row.size, sha256=row.sha256, uploaded_by=row.uploaded_by,
+                              created_at=row.created_at)
+    await row.remove()
+    await kept.save()
+    return kept
+
+
+async def reattach(kept: DetachedAttachment) -> Attachment:
+    """Puts a file taken off earlier back on its application. Call inside a transaction."""
+    row = Attachment(application=kept.application, filename=kept.filename, stored_name=kept.stored_name,
+                     size=kept.size, sha256=kept.sha256, uploaded_by=kept.uploaded_by, created_at=kept.created_at)
+    await kept.remove()
     await row.save()
-    await record_event("application.attachment_added", actor_id=actor.id, actor=actor.email,
-                       object_type="application", object_id=application.id,
-                       data={"filename": row.filename, "sha256": row.sha256, "size": row.size})
     return row
 
 
@@ -77,11 +100,13 @@ async def remove_attachment(application_id: int, attachment_id: int, *, actor: A
         (Attachment.id == attachment_id) & (Attachment.application == application.id)).first()
     if row is None:
         raise NotFound("Pièce jointe introuvable.")
-    await row.remove()
-    # Frozen versions keep the file's hash; the bytes stay until no version refers to them.
-    await record_event("application.attachment_removed", actor_id=actor.id, actor=actor.email,
-                       object_type="application", object_id=application.id,
-                       data={"filename": row.filename, "sha256": row.sha256})
+    # Frozen versions keep the file's hash; the file itself is kept aside, so that the move to review can
+    # put it back if the draft is never resubmitted.
+    async with write_transaction(engine_finder()):
+        await detach(row)
+        await record_event("application.attachment_removed", actor_id=actor.id, actor=actor.email,
+                           object_type="application", object_id=application.id,
+                           data={"filename": row.filename, "sha256": row.sha256})
 
 
 async def attachment_for(actor: Actor | None, application_id: int, attachment_id: int,

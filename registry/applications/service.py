@@ -173,9 +173,20 @@ async def reopen_application(application_id: int, *, actor: Actor, now: datetime
 
 
 async def restore_latest_submissions(call_id: int) -> int:
-    """At the close of review intake, a draft reopened after a submission counts as its latest version:
-    its text, labels and co-applicants go back to what was submitted. Runs inside the call's move."""
+    """At the close of review intake, a draft reopened after a submission counts as its latest version.
+
+    Effects, per such draft, inside the call's move (one transaction):
+    1. its text, organisation and submission time go back to the version;
+    2. its labels become the version's labels;
+    3. its co-applicants become the version's (those removed since come back, those added go);
+    4. its attachments become the version's: files added since are taken off (kept aside), files
+       removed since are put back from where they were kept;
+    5. it moves to "submitted" with an audit entry naming the restored version (and any file missing).
+    Returns how many drafts were restored.
+    """
     import json
+
+    from registry.applications.attachments import detach, reattach  # it imports this module
 
     restored = 0
     drafts = await Application.objects().where((Application.call == call_id) & (Application.state == "draft"))
@@ -196,12 +207,46 @@ async def restore_latest_submissions(call_id: int) -> int:
         await ApplicationLabel.delete().where(ApplicationLabel.application == application.id)
         for row in await Label.select(Label.id).where(Label.slug.is_in(content["labels"])) if content["labels"] else []:
             await ApplicationLabel(application=application.id, label=row["id"]).save()
+        team = set(content["co_applicants"])
         await CoApplicant.delete().where((CoApplicant.application == application.id)
-                                         & CoApplicant.email.not_in(content["co_applicants"] or [""]))
-        await move_application(application, "submitted", actor=None,
-                               data={"restored_version": version.number})
+                                         & CoApplicant.email.not_in(sorted(team) or [""]))
+        present = {row["email"] for row in await CoApplicant.select(CoApplicant.email).where(
+            CoApplicant.application == application.id)}
+        for email in sorted(team - present):
+            await CoApplicant(application=application.id, email=email, invited_by=application.owner).save()
+        missing = await _restore_attachments(application.id, content.get("attachments", []), detach, reattach)
+        data: dict[str, Any] = {"restored_version": version.number}
+        if missing:
+            data["missing_attachments"] = missing
+        await move_application(application, "submitted", actor=None, data=data)
         restored += 1
     return restored
+
+
+async def _restore_attachments(application_id: int, wanted: list[dict], detach, reattach) -> list[str]:
+    """Makes the draft's files those of the version (matched by hash and name); returns the names of
+    the version's files that could not be found any more."""
+    from registry.applications.tables import Attachment, DetachedAttachment
+
+    needed = [(f["sha256"], f["filename"]) for f in wanted]
+    for row in await Attachment.objects().where(Attachment.application == application_id).order_by(Attachment.id):
+        key = (row.sha256, row.filename)
+        if key in needed:
+            needed.remove(key)
+        else:
+            await detach(row)
+    missing = []
+    for sha256, filename in needed:
+        kept = await DetachedAttachment.objects().where(
+            (DetachedAttachment.application == application_id) & (DetachedAttachment.sha256 == sha256)).order_by(
+            DetachedAttachment.id, ascending=False)
+        match = next((k for k in kept if k.filename == filename), kept[0] if kept else None)
+        if match is None:
+            missing.append(filename)
+            continue
+        match.filename = filename
+        await reattach(match)
+    return missing
 
 
 async def invite_co_applicant(application_id: int, email: str, *, actor: Actor) -> CoApplicant:

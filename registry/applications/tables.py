@@ -66,6 +66,20 @@ class Attachment(Table, tablename="ami_attachment"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class DetachedAttachment(Table, tablename="ami_attachment_detached"):
+    """A file taken off a draft. Its bytes stay: if the draft is not resubmitted, the call's move to
+    review puts the submitted version's files back (registry/applications/service.py)."""
+
+    application = ForeignKey(references=Application, on_delete=OnDelete.cascade, index=True)
+    filename = Varchar(length=255)
+    stored_name = Varchar(length=80, unique=True)
+    size = BigInt()
+    sha256 = Varchar(length=64, index=True)
+    uploaded_by = ForeignKey(references=User, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    detached_at = Timestamptz(default=TimestamptzNow())
+
+
 class ApplicationLabel(Table, tablename="ami_application_label"):
     application = ForeignKey(references=Application, on_delete=OnDelete.cascade, index=True)
     label = ForeignKey(references=Label, on_delete=OnDelete.cascade, index=True)

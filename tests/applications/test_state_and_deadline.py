@@ -100,9 +100,15 @@ async def test_reopen_and_resubmit_keeps_every_version(db, make_user):
     assert withdrawn.state == "withdrawn"
 
 
-async def test_review_starts_with_a_reopened_application_restored_to_what_was_submitted(db, make_user):
-    from registry.applications.service import invite_co_applicant, reopen_application, update_application
-    from registry.applications.tables import Application, CoApplicant
+async def test_review_starts_with_a_reopened_application_restored_to_what_was_submitted(db, make_user, tmp_path):
+    from registry.applications.attachments import add_attachment, attachments_of, remove_attachment
+    from registry.applications.service import (
+        invite_co_applicant,
+        remove_co_applicant,
+        reopen_application,
+        update_application,
+    )
+    from registry.applications.tables import Application, CoApplicant, DetachedAttachment
     from registry.audit.tables import AuditEntry
     from registry.calls.service import move_call
     from tests.applications.helpers import POLICY, complete_input
@@ -114,10 +120,21 @@ async def test_review_starts_with_a_reopened_application_restored_to_what_was_su
     application = await draft(owner)
     who = await actor(owner)
     await invite_co_applicant(application.id, "kept@example.org", actor=who)
-    await submit_application(application.id, actor=who)
+    dropped = await invite_co_applicant(application.id, "dropped@example.org", actor=who)
+
+    async def attach(name: str, body: bytes):
+        return await add_attachment(application.id, filename=name, content=b"%PDF-1.4\n" + body, actor=who,
+                                    var_dir=tmp_path, max_bytes=1_000_000)
+
+    plan = await attach("plan.pdf", b"plan")
+    budget = await attach("budget.pdf", b"budget")
+    submitted = await submit_application(application.id, actor=who)
     await reopen_application(application.id, actor=who)
     await update_application(application.id, complete_input(title="Brouillon non soumis"), actor=who, policy=POLICY)
     await invite_co_applicant(application.id, "added-later@example.org", actor=who)
+    await remove_co_applicant(application.id, dropped.id, actor=who)
+    await remove_attachment(application.id, budget.id, actor=who)
+    await attach("brouillon.pdf", b"unsubmitted")
     # The deadline passes with the application reopened; the manager starts the review.
     from registry.calls.tables import Call
 
@@ -127,9 +144,19 @@ async def test_review_starts_with_a_reopened_application_restored_to_what_was_su
     restored = await Application.objects().get(Application.id == application.id)
     assert (restored.state, restored.title) == ("submitted", "Pseudonymisation de comptes rendus")
     assert sorted(r["email"] for r in await CoApplicant.select(CoApplicant.email).where(
-        CoApplicant.application == application.id)) == ["kept@example.org"]
-    actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id)]
-    assert actions[-2:] == ["call.start_review", "application.submit"]
+        CoApplicant.application == application.id)) == ["dropped@example.org", "kept@example.org"]
+    files = await attachments_of(application.id)
+    assert sorted(f["filename"] for f in files) == ["budget.pdf", "plan.pdf"]
+    assert sorted(f["sha256"] for f in files) == sorted([plan.sha256, budget.sha256])
+    assert '"filename":"budget.pdf"' in submitted.content
+    # The unsubmitted file is kept aside, not destroyed; the restored one is readable again.
+    aside = await DetachedAttachment.select(DetachedAttachment.filename, DetachedAttachment.stored_name)
+    assert [row["filename"] for row in aside] == ["brouillon.pdf"]
+    assert (tmp_path / "attachments" / aside[0]["stored_name"]).read_bytes() == b"%PDF-1.4\nunsubmitted"
+    assert (tmp_path / "attachments" / budget.stored_name).read_bytes() == b"%PDF-1.4\nbudget"
+    entries = await AuditEntry.select(AuditEntry.action, AuditEntry.data).order_by(AuditEntry.id)
+    assert [r["action"] for r in entries][-2:] == ["call.start_review", "application.submit"]
+    assert "restored_version" in str(entries[-1]["data"]) and "missing" not in str(entries[-1]["data"])
 
 
 async def test_attachments_are_not_removed_after_the_deadline(db, make_user, tmp_path):
