@@ -143,9 +143,16 @@ async def update_application(application_id: int, data: ApplicationInput, *, act
 
 async def move_application(application: Application, target: str, *, actor: Actor | None,
                            now: datetime | None = None, data: dict[str, Any] | None = None) -> Application:
-    """The only way an application's state changes: check the table (and the deadline for applicant
-    moves), save, audit. Submission has its own path (registry.applications.submission) because it
-    also freezes a version; it ends here too for the audit entry."""
+    """The application aggregate's transition: the only way its state changes.
+
+    Effects, in order, in one transaction (joining the caller's when there is one):
+    1. the move is checked against the state table (registry.applications.state), and an applicant's
+       move against the call's deadline, judged on `now` (when the request reached the server);
+    2. the state and `updated_at` are saved;
+    3. an audit entry `application.<action>` records from, to and any `data`.
+    Submission (registry.applications.submission) freezes a version and queues the receipt first, in
+    the same transaction, then ends here; the call's move to review restores reopened drafts through
+    here; releasing decisions moves applications to funded or rejected through here."""
     action = action_for(application.state, target)
     # An applicant's move is judged on the deadline; the system restoring a submission is not.
     if action in APPLICANT_ACTIONS and actor is not None:

@@ -217,10 +217,16 @@ async def update_call(slug: str, data: CallInput, *, actor: Actor, now: datetime
 
 
 async def move_call(slug: str, target: str, *, actor: Actor) -> Call:
-    """The only way a call's stored status changes. In one transaction: check the table, save the
-    status, audit it, and when review starts, restore every reopened application to its last
-    submitted version (registry.applications.service.restore_latest_submissions). A fault in any
-    step leaves the call as it was."""
+    """The call aggregate's transition: the only way a call's stored status changes.
+
+    Effects, in order, in one transaction (a fault in any step leaves the call as it was):
+    1. the move is checked against the table (draft → published → in_review → decided);
+    2. the status is saved (and `published_at` on publication);
+    3. an audit entry `call.<action>` records from and to;
+    4. on the move to review, every reopened application goes back to its last submitted version,
+       text, labels, co-applicants and attachments, each with its own audit entry
+       (registry.applications.service.restore_latest_submissions).
+    No mail is sent by a call's move: reviewers hear of their assignments, applicants of decisions."""
     from registry.applications.service import restore_latest_submissions
 
     async with write_transaction(engine_finder()):

@@ -97,7 +97,12 @@ async def _send_digests(mailer: Mailer | None, created: list[Assignment], base_u
 
 async def assign_reviewer(application_id: int, reviewer_email: str, *, actor: Actor, mailer: Mailer | None = None,
                           due_at: datetime | None = None, note: str = "", base_url: str = "") -> Assignment:
-    """Checks the reviewer is eligible and free of any known conflict, saves, logs, emails."""
+    """Creates one assignment by hand. Checks: the reviewer is in the call's pool, not yet assigned
+    and free of any known conflict. Effects, in order, in one transaction:
+    1. the assignment is saved;
+    2. a submitted application moves to under_review (through move_application, audited);
+    3. an audit entry `assignment.created`;
+    4. the reviewer's notice (public title only) is queued in the outbox."""
     application = await application_of(application_id)
     call = await call_of(int(application.call))
     _ensure_assignable_call(call)
@@ -124,7 +129,11 @@ async def assign_reviewer(application_id: int, reviewer_email: str, *, actor: Ac
 
 async def assign_call_automatically(call_slug: str, *, actor: Actor, mailer: Mailer | None = None,
                                     due_at: datetime | None = None, base_url: str = "") -> list[Assignment]:
-    """Completes every submitted application of the call to `reviews_per_application` reviewers."""
+    """Completes every submitted application of the call to `reviews_per_application` reviewers.
+
+    Effects, in order, in one transaction: each planned assignment as in assign_reviewer (saved,
+    application under review, audit entry); an audit entry `assignment.auto` with the count; one
+    digest per reviewer queued in the outbox."""
     call = await call_by_slug(call_slug)
     _ensure_assignable_call(call)
     async with write_transaction(engine_finder()):
@@ -146,6 +155,8 @@ async def assign_call_automatically(call_slug: str, *, actor: Actor, mailer: Mai
 
 
 async def cancel_assignment(assignment_id: int, *, actor: Actor) -> Assignment:
+    """A manager withdraws an assignment (→ cancelled). Effects, in one transaction: the state saved
+    (checked against the table); an audit entry `assignment.cancelled`."""
     assignment = await assignment_for_staff(actor, assignment_id)
     previous = assignment.state
     assignment.state = advance(ASSIGNMENT_TRANSITIONS, assignment.state, "cancel")

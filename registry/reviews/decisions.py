@@ -160,12 +160,20 @@ async def _create_project(application: Application, decision: Decision, call: Ca
 
 async def release_decisions(call_slug: str, *, actor: Actor, mailer: Mailer | None = None,
                             gitlab_hosts: tuple[str, ...] = DEFAULT_GITLAB_HOSTS) -> list[Decision]:
-    """In order: check every reviewable application has a prepared decision; then, per decision,
-    mark it released, move the application to funded/rejected, lock its reviews and close its
-    assignments' editing, create the registry project of a funded one; log everything; move the
-    call to "decided"; queue the letters (owner and co-applicants) in the outbox. All of it in one
-    transaction: a fault anywhere leaves the call in review, ready for another try. After commit,
-    the registry's search index is refreshed and the letters are delivered."""
+    """The decision aggregate's transition (prepared → released), for a whole call at once.
+
+    Checks first: a call already decided with nothing left to release answers the same decisions
+    again (a retry after a lost answer does nothing twice); otherwise the call must be in review and
+    every reviewable application must have a prepared decision.
+    Effects, in order, in one transaction (a fault anywhere leaves the call in review, ready for
+    another try):
+    1. per decision: it is marked released; its application moves to funded or rejected (through
+       move_application, with its audit entry); its reviews are locked; a funded one gets its
+       registry project and repositories; an audit entry `decision.released`;
+    2. the call moves to "decided" (through move_call, with its audit entry);
+    3. the letters, one per owner and co-applicant, are queued in the outbox.
+    After commit: the registry's search index is refreshed and the outbox delivers the letters
+    (retried with backoff while the mail server refuses)."""
     call = await call_by_slug(call_slug)
     if call.status == "decided" and not await Decision.exists().where(
             (Decision.call == call.id) & (Decision.state == "prepared")):

@@ -47,8 +47,15 @@ async def criteria_specs(call_id: int) -> list[CriterionSpec]:
 async def declare(assignment_id: int, *, actor: Actor, conflict: bool, kind: str = "", note: str = "",
                   attest_confidentiality: bool = False, mailer: Mailer | None = None,
                   base_url: str = "") -> Assignment:
-    """No conflict (with the confidentiality attestation) opens the application to the reviewer;
-    a conflict releases the assignment for good and alerts the managers by email."""
+    """The assignment's declaration (assigned → no_conflict or conflict).
+
+    Effects, in order, in one transaction:
+    1. the move is checked against the assignment table; declaring a conflict after a review was
+       handed in is refused;
+    2. the declaration (kind, note, attestation, time) is saved;
+    3. an audit entry `assignment.declare_conflict` or `assignment.declare_no_conflict`;
+    4. on a conflict, an alert per manager is queued in the outbox.
+    No conflict opens the application to the reviewer; a conflict closes the assignment for good."""
     assignment = await assignment_for_reviewer(actor, assignment_id)
     application = await application_of(int(assignment.application))
     call = await call_of(int(assignment.call))
@@ -106,8 +113,14 @@ def _confidence(value: Any, required: bool) -> int | None:
 
 async def save_review(assignment_id: int, *, actor: Actor, scores: Any, comment_applicant: str = "",
                       comment_committee: str = "", confidence: Any = None, submit: bool = False) -> Review:
-    """Saves a draft, or submits (which locks it). Refused while conflicted, before the
-    declaration, once submitted, and after the decisions are released. Score changes are logged."""
+    """Saves a review draft, or hands it in (review draft → submitted, assignment → reviewed).
+
+    Refused while conflicted, before the declaration, once handed in, and after the decisions are
+    released. Effects, in order, in one transaction:
+    1. the review's scores, comments and confidence are saved;
+    2. on submission, the review and its assignment move on (checked against their tables);
+    3. an audit entry `review.scores_changed` when the scores changed, and `review.submitted` on
+       submission."""
     assignment = await assignment_for_reviewer(actor, assignment_id)
     if assignment.state != "no_conflict":
         messages = {"assigned": "Déclarez d'abord l'absence de conflit d'intérêts.",
@@ -156,7 +169,9 @@ async def save_review(assignment_id: int, *, actor: Actor, scores: Any, comment_
 
 
 async def reopen_review(assignment_id: int, *, actor: Actor, reason: str = "") -> Review:
-    """A manager hands a submitted review back to its reviewer (logged with the reason)."""
+    """A manager hands a submitted review back to its reviewer (review → reopened, assignment →
+    no_conflict). Effects, in one transaction: both states saved; an audit entry `review.reopened`
+    with the reason."""
     assignment = await assignment_for_staff(actor, assignment_id)
     await ensure_open_for_review(int(assignment.application), await call_of(int(assignment.call)))
     review = await review_of(assignment.id)
