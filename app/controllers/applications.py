@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from piccolo.engine import engine_finder
 
 from app.i18n import gettext as _
+from app.web.files import file_response, upload_limit
 from app.web.forms import field_errors, form_lists, redirect_with_flash, uploaded_file
 from app.web.guards import requires_login, requires_role
 from app.web.middleware import received_at
@@ -19,7 +20,7 @@ from registry.accounts.permissions import is_staff
 from registry.accounts.tables import User
 from registry.applications import queries, service
 from registry.applications.attachments import add_attachment, attachment_for, attachments_of, remove_attachment
-from registry.applications.permissions import application_for, can_manage_team, is_applicant
+from registry.applications.permissions import NOT_FOUND, application_for, can_manage_team, is_applicant
 from registry.applications.service import ApplicationInput
 from registry.applications.state import STATE_LABELS, can_be_reopened, can_be_withdrawn
 from registry.applications.submission import Receipt, submit_application, versions_of
@@ -42,6 +43,11 @@ def url_policy(request: Request) -> UrlPolicy:
     settings = request.app.state.settings
     return UrlPolicy(allowed_hosts=("github.com", *settings.gitlab_hosts, *settings.allowed_forge_hosts),
                      allow_loopback=settings.allow_loopback_forges)
+
+
+async def sees_receipt(actor: Any, application: Any) -> bool:
+    """The receipt is the applicants' proof of what they sent: owner, co-applicants and staff only."""
+    return is_staff(actor) or await is_applicant(actor, application)
 
 
 async def notify_submission(request: Request, receipt: Receipt) -> None:
@@ -91,9 +97,7 @@ async def notify_invitation(request: Request, application_id: int, email: str) -
 
 async def attachment_response(request: Request, application_id: int, attachment_id: int) -> Response[bytes]:
     row, path = await attachment_for(request.user, application_id, attachment_id, request.app.state.settings.var_dir)
-    return Response(content=path.read_bytes(), media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{row.filename}"', "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store"})
+    return file_response(path.read_bytes(), row.filename, "application/pdf")
 
 
 def form_input(data: dict[str, list[str]]) -> ApplicationInput:
@@ -121,6 +125,24 @@ async def stored_values(application: Any) -> dict[str, Any]:
             "licence": application.licence, "org_name": application.org_name, "org_siren": application.org_siren,
             "org_ror": application.org_ror, "repositories": "\n".join(json_list(application.repositories)),
             "labels": await queries.label_slugs(application.id)}
+
+
+async def form_page(request: Request, application: Any, values: dict[str, Any], errors: dict[str, str], *,
+                    status_code: int = 200, missing: list | None = None, notice: str = "") -> Template:
+    call = await Call.objects().where(Call.id == application.call).first()
+    all_labels = await Label.select().order_by(Label.category).order_by(Label.position)
+    return page("calls/application_form.html", request, status_code=status_code, application=application,
+                call=call, values=values, errors=errors, missing=missing or [], notice=notice,
+                all_labels=all_labels, files=await attachments_of(application.id),
+                open=accepts_submissions(call, _now()), max_mb=request.app.state.settings.attachment_max_bytes
+                // (1024 * 1024), labels=STATE_LABELS)
+
+
+async def upload_too_large_page(request: Request, message: str) -> Template:
+    """The form again, the message next to the file field (413): the body was refused unread."""
+    application = await application_for(request.user, int(request.path_params["application_id"]), edit=True)
+    return await form_page(request, application, await stored_values(application), {"attachment": message},
+                           status_code=413)
 
 
 def page_errors(error: InvalidInput) -> dict[str, str]:
@@ -175,13 +197,8 @@ class ApplicationPages(Controller):
 
     async def _form(self, request: Request, application: Any, values: dict[str, Any], errors: dict[str, str], *,
                     status_code: int = 200, missing: list | None = None, notice: str = "") -> Template:
-        call = await Call.objects().where(Call.id == application.call).first()
-        all_labels = await Label.select().order_by(Label.category).order_by(Label.position)
-        return page("calls/application_form.html", request, status_code=status_code, application=application,
-                    call=call, values=values, errors=errors, missing=missing or [], notice=notice,
-                    all_labels=all_labels, files=await attachments_of(application.id),
-                    open=accepts_submissions(call, _now()), max_mb=request.app.state.settings.attachment_max_bytes
-                    // (1024 * 1024), labels=STATE_LABELS)
+        return await form_page(request, application, values, errors, status_code=status_code, missing=missing,
+                               notice=notice)
 
     @post("/applications/{application_id:int}/edit")
     async def save(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
@@ -215,6 +232,8 @@ class ApplicationPages(Controller):
     @get("/applications/{application_id:int}/receipt")
     async def receipt(self, request: Request, application_id: FromPath[int]) -> Template:
         application = await application_for(request.user, application_id)
+        if not await sees_receipt(request.user, application):
+            raise NotFound(NOT_FOUND)  # the same answer as for a missing application
         versions = await versions_of(application.id)
         if not versions:
             raise NotFound("Aucune version soumise pour cette candidature.")
@@ -232,7 +251,8 @@ class ApplicationPages(Controller):
         await service.reopen_application(application_id, actor=request.user, now=received_at(request))
         return redirect_with_flash(f"/applications/{application_id}/edit", "application_reopened")
 
-    @post("/applications/{application_id:int}/attachments", request_max_body_size=256 * 1024 * 1024)
+    @post("/applications/{application_id:int}/attachments", request_max_body_size=256 * 1024 * 1024,
+          middleware=[upload_limit("attachment", upload_too_large_page)])
     async def upload(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
         application = await application_for(request.user, application_id, edit=True)
         content, filename = await uploaded_file(request, "attachment")

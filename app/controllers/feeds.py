@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
+from app.web.files import file_response
 from registry.projects import detail as detail_queries
 from registry.projects import exports, queries
 from registry.projects.browse import BrowseQuery, parse_browse_query
@@ -80,10 +81,12 @@ class OpenDataRoutes(Controller):
     @get("/exports/projects.csv", summary="Export CSV des projets (licence etalab-2.0, voir l'en-tête Link)")
     async def projects_csv(self, request: Request) -> Response:
         items = await _all_matching(request)
-        return Response(
+        return file_response(
             exports.projects_csv(items, base_url_of(request)).encode("utf-8"),
-            media_type="text/csv",
-            headers={"Link": LICENCE_LINK, "Content-Disposition": 'attachment; filename="projets.csv"'},
+            "projets.csv",
+            "text/csv",
+            cache_control=None,
+            headers={"Link": LICENCE_LINK},
         )
 
     @get("/exports/projects.json", summary="Export JSON des projets (clé licence : etalab-2.0)")

@@ -6,6 +6,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from app.web.files import file_response
 from app.web.forms import field_errors, form_data, form_lists, redirect_with_flash
 from app.web.guards import requires_staff
 from app.web.templating import page
@@ -93,8 +94,8 @@ class ManageReviewPages(Controller):
     @get("/calls/{slug:str}/ranking.csv")
     async def ranking_csv(self, request: Request, slug: FromPath[str]) -> Response[bytes]:
         lines = await ranking.call_ranking(slug)
-        return Response(content=ranking.ranking_csv(lines), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="classement-{slug}.csv"', "Cache-Control": "no-store"})
+        return file_response(ranking.ranking_csv(lines), f"classement-{slug}.csv", "text/csv",
+                             cache_control="no-store")
 
     async def _decisions_page(self, request: Request, slug: str, *, status_code: int = 200,
                               errors: dict[str, str] | None = None, error_for: int | None = None,

@@ -8,10 +8,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from app.web.files import file_response
 from app.web.forms import field_errors, form_data, redirect_with_flash
 from app.web.guards import requires_login, requires_role
 from app.web.templating import page
 from registry.applications.attachments import attachments_dir
+from registry.applications.pdf_metadata import strip_pdf_metadata
 from registry.applications.tables import Attachment
 from registry.errors import InvalidInput, NotFound
 from registry.reviews import feedback, reviewing, views
@@ -123,11 +125,13 @@ class ReviewerPages(Controller):
             raise NotFound("Pièce jointe introuvable.")
         row = rows[position - 1]
         call = await reviewing.call_of(int(assignment.call))
-        name = f"piece-jointe-{position}.pdf" if call.blind else row.filename
         path = attachments_dir(request.app.state.settings.var_dir) / row.stored_name
-        return Response(content=path.read_bytes(), media_type="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store"})
+        if not path.is_file():
+            raise NotFound("Pièce jointe introuvable.")
+        if call.blind:  # no file name, no document metadata; the stored file stays as uploaded
+            return file_response(strip_pdf_metadata(path.read_bytes()), f"piece-jointe-{position}.pdf",
+                                 "application/pdf")
+        return file_response(path.read_bytes(), row.filename, "application/pdf")
 
 
 class DecisionPages(Controller):

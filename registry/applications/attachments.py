@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from piccolo.engine import engine_finder
+from piccolo.engine.base import Engine
+from piccolo.querystring import QueryString
 
 from registry.accounts.permissions import Actor
 from registry.applications.permissions import NOT_FOUND, application_for, can_read_attachment
@@ -17,7 +20,7 @@ from registry.applications.state import is_editable
 from registry.applications.tables import Application, Attachment, DetachedAttachment
 from registry.audit.log import record_event
 from registry.calls.tables import Call
-from registry.db import write_transaction
+from registry.db import is_postgres, write_transaction
 from registry.errors import Conflict, FieldError, InvalidInput, NotFound
 
 PDF_MAGIC = b"%PDF-"
@@ -29,8 +32,12 @@ def attachments_dir(var_dir: Path) -> Path:
 
 
 def safe_filename(name: str) -> str:
-    base = Path(name.replace("\\", "/")).name
-    base = re.sub(r"[^\w .()\-]+", "_", base, flags=re.UNICODE).strip(" .") or "document"
+    """The name as typed (accents, ’, CJK, emoji kept), without folders, control or format characters (bidi
+    overrides) and without the characters file systems refuse; served through `registry.files.content_disposition`."""
+    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
+    base = "".join(ch for ch in base if not unicodedata.category(ch).startswith("C"))
+    base = re.sub(r'[<>:"/|?*]+', "_", base)
+    base = re.sub(r"\s+", " ", base).strip(" .") or "document"
     if not base.lower().endswith(".pdf"):
         base += ".pdf"
     return base[-120:]
@@ -54,19 +61,39 @@ async def add_attachment(application_id: int, *, filename: str, content: bytes, 
     if not content.startswith(PDF_MAGIC):
         raise _refuse("Seuls les fichiers PDF sont acceptés (le contenu de ce fichier n'est pas un PDF).")
     if await Attachment.count().where(Attachment.application == application.id) >= MAX_PER_APPLICATION:
-        raise _refuse(f"{MAX_PER_APPLICATION} pièces jointes au plus par candidature.")
+        raise _refuse(_too_many())  # early answer; the count that decides is the locked one below
     folder = attachments_dir(var_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{uuid.uuid4().hex}.pdf"
     (folder / stored).write_bytes(content)
     row = Attachment(application=application.id, filename=safe_filename(filename), stored_name=stored,
                      size=len(content), sha256=hashlib.sha256(content).hexdigest(), uploaded_by=actor.id)
-    async with write_transaction(engine_finder()):  # the row and its audit entry together
-        await row.save()
-        await record_event("application.attachment_added", actor_id=actor.id, actor=actor.email,
-                           object_type="application", object_id=application.id,
-                           data={"filename": row.filename, "sha256": row.sha256, "size": row.size})
+    try:
+        engine = engine_finder()
+        async with write_transaction(engine):  # count, row and audit entry together, one upload at a time
+            await lock_application(engine, application.id)
+            if await Attachment.count().where(Attachment.application == application.id) >= MAX_PER_APPLICATION:
+                raise _refuse(_too_many())
+            await row.save()
+            await record_event("application.attachment_added", actor_id=actor.id, actor=actor.email,
+                               object_type="application", object_id=application.id,
+                               data={"filename": row.filename, "sha256": row.sha256, "size": row.size})
+    except BaseException:
+        (folder / stored).unlink(missing_ok=True)
+        raise
     return row
+
+
+def _too_many() -> str:
+    return f"{MAX_PER_APPLICATION} pièces jointes au plus par candidature."
+
+
+async def lock_application(engine: Engine, application_id: int) -> None:
+    """Serialises writers of one application until the transaction ends: SELECT … FOR UPDATE on PostgreSQL;
+    on SQLite the write transaction (BEGIN IMMEDIATE) already holds the database's only write lock."""
+    if is_postgres(engine):
+        await engine.run_querystring(QueryString(
+            f"SELECT id FROM {Application._meta.tablename} WHERE id = {{}} FOR UPDATE", application_id))
 
 
 async def detach(row: Attachment) -> DetachedAttachment:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
+
+from registry.files import csv_writer
 
 DATA_LICENCE = "etalab-2.0"
 DATA_LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
@@ -45,9 +46,11 @@ def _compliant(value: bool | None) -> str:
 
 
 def projects_csv(items: list[dict[str, Any]], base_url: str) -> str:
-    """UTF-8 CSV, comma-separated, one project per row; multi-valued cells joined by ' | '."""
+    """UTF-8 CSV, comma-separated, one project per row; multi-valued cells joined by ' | '.
+
+    Cells that a spreadsheet would run as formulas are neutralised (`registry.files.csv_cell`)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in items:
         latest = item["latest_release"] or {}

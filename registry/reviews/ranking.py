@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from typing import Any
 
 from registry.applications.tables import Application
 from registry.calls.service import call_by_slug
+from registry.files import csv_writer
 from registry.reviews.access import as_json
 from registry.reviews.reviewing import criteria_specs
 from registry.reviews.scoring import Aggregate, aggregate, rank
@@ -68,20 +68,16 @@ CSV_HEADER = ["rang", "candidature", "titre", "titre grand public", "montant dem
 def ranking_csv(lines: list[dict[str, Any]]) -> bytes:
     """UTF-8 with a BOM, semicolons and decimal commas, as French spreadsheets expect."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out, delimiter=";", lineterminator="\r\n")  # formulas neutralised cell by cell
     writer.writerow(CSV_HEADER)
 
     def number(value: float | None) -> str:
         return "" if value is None else f"{value:.2f}".replace(".", ",")
 
-    def text(value: str) -> str:
-        # A leading =, +, - or @ would run as a formula in a spreadsheet.
-        return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
     for line in lines:
         decision = line["decision"]
         writer.writerow([
-            line["rank"], line["application_id"], text(line["title"]), text(line["public_title"]),
+            line["rank"], line["application_id"], line["title"], line["public_title"],
             line["requested_amount"] if line["requested_amount"] is not None else "", line["reviews"],
             number(line["score_mean"]), number(line["score_median"]), number(line["score_stdev"]),
             number(line["score_min"]), number(line["score_max"]), "oui" if line["eliminated"] else "non",

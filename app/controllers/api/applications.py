@@ -9,7 +9,14 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.controllers.api.calls import check_paging
-from app.controllers.applications import attachment_response, invite_and_notify, submit_and_notify, url_policy
+from app.controllers.applications import (
+    attachment_response,
+    invite_and_notify,
+    sees_receipt,
+    submit_and_notify,
+    url_policy,
+)
+from app.web.files import upload_limit
 from app.web.forms import uploaded_file
 from app.web.guards import requires_login, requires_role
 from app.web.middleware import received_at
@@ -142,9 +149,10 @@ def receipt_out(receipt: Any) -> ReceiptOut:
     return ReceiptOut(sha256=receipt.sha256, submitted_at=iso(receipt.submitted_at) or "", version=receipt.version)
 
 
-async def application_out(application: Any) -> ApplicationOut:
+async def application_out(application: Any, actor: Any = None) -> ApplicationOut:
+    """`receipt` is null for readers who may not open the receipt (assigned reviewers)."""
     call = await Call.select(Call.slug).where(Call.id == application.call).first()
-    receipt = await latest_receipt(application.id)
+    receipt = await latest_receipt(application.id) if actor is None or await sees_receipt(actor, application) else None
     files = await attachments_of(application.id)
     team = await queries.co_applicants(application.id)
     problems = await submission_problems(application) if application.state == "draft" else []
@@ -189,7 +197,7 @@ class ApplicationsApi(Controller):
 
     @get("/applications/{application_id:int}", summary="One application")
     async def get_application(self, request: Request, application_id: FromPath[int]) -> ApplicationOut:
-        return await application_out(await application_for(request.user, application_id))
+        return await application_out(await application_for(request.user, application_id), request.user)
 
     @patch("/applications/{application_id:int}", summary="Update a draft (only the fields sent)")
     async def update(self, request: Request, application_id: FromPath[int],
@@ -226,7 +234,7 @@ class ApplicationsApi(Controller):
         await service.remove_co_applicant(application_id, co_id, actor=request.user)
 
     @post("/applications/{application_id:int}/attachments", summary="Attach a PDF (multipart field `file`)",
-          status_code=201, request_max_body_size=256 * 1024 * 1024)
+          status_code=201, request_max_body_size=256 * 1024 * 1024, middleware=[upload_limit("attachment")])
     async def upload_attachment(self, request: Request, application_id: FromPath[int]) -> AttachmentOut:
         content, filename = await uploaded_file(request, "file")
         settings = request.app.state.settings
