@@ -51,8 +51,10 @@ class AccountPages(Controller):
                 per_client=settings.login_attempts_per_client,
                 window_seconds=settings.rate_limit_window_seconds)
         except TooManyAttempts as error:
-            return page("accounts/login.html", request, status_code=429, values=values,
-                        errors={"form": _(error.detail)})
+            refused = page("accounts/login.html", request, status_code=429, values=values,
+                           errors={"form": _(error.detail)})
+            refused.headers["Retry-After"] = str(error.retry_after)
+            return refused
         except InvalidInput as error:
             return page("accounts/login.html", request, status_code=422, values=values,
                         errors=field_errors(error))
@@ -134,9 +136,11 @@ class AccountPages(Controller):
                                                "link": f"{settings.base_url}/password/reset?token={token}"},
                                       secret=True, object_type="user", object_id=user.id)
         except TooManyAttempts as error:
-            return page("accounts/forgot.html", request, status_code=429,
-                        values={"email": data.get("email", "")},
-                        errors={"form": _(error.detail)}, sent=False)
+            refused = page("accounts/forgot.html", request, status_code=429,
+                           values={"email": data.get("email", "")},
+                           errors={"form": _(error.detail)}, sent=False)
+            refused.headers["Retry-After"] = str(error.retry_after)
+            return refused
         # The same answer whether or not the address has an account.
         return page("accounts/forgot.html", request, values={}, errors={}, sent=True)
 

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from app.i18n import gettext as _
 from app.scheduler import harvest_config
-from app.web.guards import requires_role, requires_staff
+from app.web.guards import requires_harvest_rights
 from app.web.templating import page
 from harvesters.run import run_harvest
 from registry.accounts import ratelimit
@@ -62,7 +62,7 @@ async def harvest_project_now(request: Request, slug: str) -> HarvestReport:
 
 class HarvestPages(Controller):
     path = "/manage/harvest"
-    guards = [requires_staff]
+    guards = [requires_harvest_rights]  # the same guard as the API route below
     include_in_schema = False
 
     @get("/")
@@ -86,7 +86,7 @@ class HarvestPages(Controller):
                     runs=await recent_runs(limit=20), report=report)
 
 
-@post("/api/v1/projects/{slug:str}/harvest", guards=[requires_role("manager")], tags=["registre"],
+@post("/api/v1/projects/{slug:str}/harvest", guards=[requires_harvest_rights], tags=["registre"],
       summary="Harvest a project's repositories now", status_code=200)
 async def api_harvest_now(request: Request, slug: FromPath[str]) -> HarvestReport:
     """Runs a full harvest of the project's repositories and returns the run's figures.

@@ -8,7 +8,13 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from registry.accounts.permissions import Actor, can_manage_roles, can_read_outbox, has_role
+from registry.accounts.permissions import (
+    Actor,
+    can_manage_roles,
+    can_read_outbox,
+    can_run_harvest,
+    has_role,
+)
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], None]
 
@@ -38,3 +44,4 @@ def requires_role(role: str) -> Guard:
 
 requires_admin = _requires(can_manage_roles, "Réservé aux administrateurs.")
 requires_staff = _requires(can_read_outbox, "Réservé à l'équipe du programme.")
+requires_harvest_rights = _requires(can_run_harvest, "Réservé à l'équipe du programme.")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
 import msgspec
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.exceptions import NotFoundException
+from litestar.middleware.csrf import generate_csrf_hash
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.i18n import current_language, negotiate
@@ -26,6 +31,56 @@ SECURITY_HEADERS = [
      b"img-src 'self' data: https:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
      b"form-action 'self'"),
 ]
+
+
+# Every primary key is Piccolo's Serial: a 64-bit rowid on SQLite, a 32-bit integer on PostgreSQL.
+# A path id outside 1..MAX_ID names nothing (and would overflow the query's parameter).
+MAX_ID = {"sqlite": 2**63 - 1, "postgres": 2**31 - 1}
+
+
+def add_security_headers(message: Message, scope: Scope) -> None:
+    """A `before_send` hook: every response (pages, API, static files, 404/405/500) carries them."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in SECURITY_HEADERS:
+        if headers.get(name.decode()) is None:
+            headers.add(name.decode(), value.decode())
+
+
+def out_of_range_ids(scope: Scope) -> bool:
+    """Whether an integer path parameter falls outside the ids the database can hold (1..2^63-1 on
+    SQLite, 1..2^31-1 on PostgreSQL)."""
+    params = scope.get("path_params") or {}
+    if not any(type(value) is int for value in params.values()):
+        return False
+    engine = scope["litestar_app"].state.engine
+    highest = MAX_ID.get(engine.engine_type, MAX_ID["postgres"])
+    return any(type(value) is int and not 1 <= value <= highest for value in params.values())
+
+
+def session_csrf_token(session_token: str, secret: str) -> str:
+    """The CSRF token of a session: in Litestar's format (64 hex characters and their HMAC under the
+    secret key), so the form check accepts it, and derived from the session token, so a token taken
+    from another session, or planted as a cookie by a sibling site, is refused."""
+    body = hmac.new(secret.encode(), b"ami-csrf-session:" + session_token.encode(),
+                    hashlib.sha256).hexdigest()
+    return body + generate_csrf_hash(token=body, secret=secret)
+
+
+def _replace_cookie(scope: Scope, name: str, value: str) -> None:
+    """Rewrites the request's Cookie header so handlers (and the CSRF middleware) see this value."""
+    jar: SimpleCookie = SimpleCookie()
+    raw = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == b"cookie"), "")
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is treated as no cookies
+        jar = SimpleCookie()
+    pairs = [f"{key}={morsel.coded_value}" for key, morsel in jar.items() if key != name]
+    pairs.append(f"{name}={value}")
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"cookie"]
+    headers.append((b"cookie", "; ".join(pairs).encode("latin-1")))
+    scope["headers"] = headers
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -62,6 +117,9 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
             return
         # Deadlines are judged on when a request reached the server, not on how long it queued.
         scope.setdefault("state", {})["received_at"] = datetime.now(UTC)
+        if out_of_range_ids(scope):
+            # Before any guard: such a URL names nothing, for anyone (the error page picks the language).
+            raise NotFoundException("Ressource introuvable.")
         headers = _headers(scope)
         cookies = _cookies(headers)
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -82,29 +140,42 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
                     await _reject(send, 401, "En-tête Authorization invalide : Bearer <jeton> attendu.",
                                   bearer=True)
                     return
-                found = await accounts.user_for_api_token(credentials.strip())
-                if found is None:
+                resolved = await accounts.resolve_api_token(credentials.strip())
+                if resolved is None:
                     await _reject(send, 401, "Jeton d'API inconnu ou révoqué.", bearer=True)
                     return
-                user, auth = await accounts.actor_for(found, via_token=True), "token"
+                found, token_id = resolved
+                user, auth = await accounts.actor_for(found, token_id=token_id), "token"
             elif session_token := cookies.get(SESSION_COOKIE):
                 found = await accounts.user_for_session(session_token)
                 if found is not None:
                     user, auth = await accounts.actor_for(found), "session"
-            if (is_api and auth == "session" and scope["method"] not in SAFE_METHODS
-                    and (not cookies.get(CSRF_COOKIE)
-                         or headers.get("x-csrftoken") != cookies.get(CSRF_COOKIE))):
-                # Browsers carry the cookie on their own; a state change needs proof of origin.
-                await _reject(send, 403, "Jeton CSRF manquant ou invalide (en-tête X-CSRFToken).")
-                return
+            set_csrf: str | None = None
+            if auth == "session":
+                # The session's own CSRF token, whatever cookie came with the request: a cookie
+                # planted by a sibling subdomain (even one Litestar signed, for another visitor) is
+                # replaced before the form check sees it, and the browser is given the right one.
+                expected = session_csrf_token(session_token, scope["litestar_app"].csrf_config.secret)
+                if is_api and scope["method"] not in SAFE_METHODS and not hmac.compare_digest(
+                        headers.get("x-csrftoken", "").encode("latin-1"), expected.encode()):
+                    # Browsers carry the cookie on their own; a state change needs proof of origin.
+                    await _reject(send, 403, "Jeton CSRF manquant ou invalide (en-tête X-CSRFToken).")
+                    return
+                if cookies.get(CSRF_COOKIE) != expected:
+                    _replace_cookie(scope, CSRF_COOKIE, expected)
+                    set_csrf = expected
             scope["user"] = user
             scope["auth"] = auth
 
             async def send_with_headers(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     extra: list[Any] = list(message.get("headers", []))
-                    present = {name.lower() for name, _ in extra}
-                    extra += [header for header in SECURITY_HEADERS if header[0] not in present]
+                    if set_csrf is not None:
+                        settings = scope["litestar_app"].csrf_config
+                        cookie = Cookie(key=CSRF_COOKIE, value=set_csrf, path=settings.cookie_path,
+                                        secure=settings.cookie_secure, httponly=settings.cookie_httponly,
+                                        samesite=settings.cookie_samesite, domain=settings.cookie_domain)
+                        extra.append((b"set-cookie", cookie.to_header(header="").encode("latin-1")))
                     if asked == language:
                         extra.append((b"set-cookie", f"{LANGUAGE_COOKIE}={language}; Path=/; "
                                       f"Max-Age=31536000; SameSite=Lax".encode()))

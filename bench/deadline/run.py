@@ -45,7 +45,7 @@ async def prepare(count: int, closes_at: datetime) -> list[tuple[int, str]]:
     await truncate_all(engine)
     if is_postgres(engine):
         await engine.start_connection_pool(min_size=1, max_size=10)
-    manager = await actor_for(await create_user(email="manager@bench.local", name="M", password=None,
+    manager = await actor_for(await create_user(email="manager@bench.example.org", name="M", password=None,
                                                 roles=["manager"], verified=True))
     await create_call(CallInput(slug="bench", title_fr="Bench", opens_at=closes_at - timedelta(days=1),
                                 closes_at=closes_at, amount_min=0, amount_max=100_000,
@@ -53,7 +53,7 @@ async def prepare(count: int, closes_at: datetime) -> list[tuple[int, str]]:
     await publish_call("bench", actor=manager)
     drafts = []
     for index in range(count):
-        user = await create_user(email=f"a{index}@bench.local", name=f"A{index}", password=None,
+        user = await create_user(email=f"a{index}@bench.example.org", name=f"A{index}", password=None,
                                  roles=["applicant"], verified=True)
         application = await create_application("bench", ApplicationInput(
             title=f"Projet {index}", public_title="Titre", public_summary="Résumé", description="D",

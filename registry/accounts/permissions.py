@@ -15,6 +15,7 @@ class Actor:
     roles: frozenset[str]
     locale: str = "fr"
     via_token: bool = False
+    token_id: int | None = None  # the API token the request came with, if any
 
 
 def has_role(actor: Actor | None, role: str) -> bool:
@@ -34,4 +35,10 @@ def can_manage_roles(actor: Actor | None) -> bool:
 
 
 def can_read_outbox(actor: Actor | None) -> bool:
+    return is_staff(actor)
+
+
+def can_run_harvest(actor: Actor | None) -> bool:
+    """The harvest dashboard and "harvest now", on the page and through the API: programme staff
+    (managers, and admins, who may do whatever managers may)."""
     return is_staff(actor)

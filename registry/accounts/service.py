@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from datetime import UTC, datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
 
 from registry.accounts import ratelimit
 from registry.accounts.passwords import (
@@ -17,9 +18,9 @@ from registry.accounts.passwords import (
 from registry.accounts.permissions import Actor
 from registry.accounts.tables import ROLES, ApiToken, EmailToken, Session, User, UserRole
 from registry.audit.log import record_event
+from registry.db import write_transaction
 from registry.errors import FieldError, InvalidInput, NotFound, TooManyAttempts, invalid
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "ami_"  # noqa: S105 - a public prefix, not a secret
 # Same cost whether or not the account exists, so timing does not reveal it.
 _DUMMY_HASH = hash_password("not-a-real-password-used-for-timing-only")
@@ -33,17 +34,34 @@ def _sha256(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _validated(email: str) -> str | None:
+    """The address in normal form (email-validator's, then lower-cased whole, as every lookup is),
+    or None when it is not one plain address."""
+    try:
+        result = validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return result.normalized.lower()
+
+
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The form addresses are stored and looked up in."""
+    email = email.strip()
+    return _validated(email) or email.lower()
 
 
 def check_email(email: str) -> str:
-    email = normalise_email(email)
+    """One plain address (no display name, angle brackets or list), in its stored form."""
+    email = email.strip()
     if not email:
         raise invalid("email", "L'adresse électronique est obligatoire.")
-    if len(email) > 320 or not EMAIL_RE.match(email):
+    if any(char in email for char in '<>,;"') or email.count("@") > 1 or any(c.isspace() for c in email):
+        raise invalid("email", "Saisissez une seule adresse électronique, sans nom ni chevrons "
+                               "(par exemple : nom@exemple.fr).")
+    address = _validated(email)
+    if address is None or len(address) > 320:
         raise invalid("email", "Cette adresse électronique n'est pas valide.")
-    return email
+    return address
 
 
 def check_roles(roles: list[str] | tuple[str, ...] | set[str]) -> list[str]:
@@ -58,9 +76,9 @@ async def roles_of(user_id: int) -> frozenset[str]:
     return frozenset(row["role"] for row in rows)
 
 
-async def actor_for(user: User, *, via_token: bool = False) -> Actor:
+async def actor_for(user: User, *, via_token: bool = False, token_id: int | None = None) -> Actor:
     return Actor(id=user.id, email=user.email, name=user.name, roles=await roles_of(user.id),
-                 locale=user.locale, via_token=via_token)
+                 locale=user.locale, via_token=via_token or token_id is not None, token_id=token_id)
 
 
 async def create_user(*, email: str, name: str, password: str | None, roles: list[str],
@@ -115,27 +133,45 @@ async def set_roles(user_id: int, roles: list[str], *, actor: Actor | None) -> l
     return wanted
 
 
+def login_limits(email: str, client: str, *, per_account: int, per_client: int,
+                 per_account_all_clients: int | None = None) -> list[ratelimit.Limit]:
+    """Failed logins are limited per account from one address, per address, and (more loosely) per
+    account from every address: someone guessing from one address cannot lock the owner out elsewhere."""
+    return [
+        ratelimit.Limit(f"login:account-client:{email}|{client}", per_account),
+        ratelimit.Limit(f"login:client:{client}", per_client),
+        ratelimit.Limit(f"login:account:{email}", per_account_all_clients or per_account * 10),
+    ]
+
+
 async def authenticate(email: str, password: str, *, client: str, per_account: int,
-                       per_client: int, window_seconds: int) -> User:
-    """The user these credentials belong to; counts failures per account and per client."""
+                       per_client: int, window_seconds: int,
+                       per_account_all_clients: int | None = None) -> User:
+    """The user these credentials belong to; counts failures per account and client address.
+
+    Every attempt takes its place in the counters before the password is checked (one atomic step,
+    see ratelimit.reserve), so concurrent attempts cannot overrun a limit; a right password gives
+    the place back.
+    """
     email = normalise_email(email)
-    account_key, client_key = f"login:account:{email}", f"login:client:{client}"
-    if (await ratelimit.count_hits(account_key, window_seconds=window_seconds) >= per_account
-            or await ratelimit.count_hits(client_key, window_seconds=window_seconds) >= per_client):
+    limits = login_limits(email, client, per_account=per_account, per_client=per_client,
+                          per_account_all_clients=per_account_all_clients)
+    try:
+        hits = await ratelimit.reserve(limits, window_seconds=window_seconds)
+    except ratelimit.LimitReached as reached:
         error = TooManyAttempts(
             "Trop de tentatives de connexion. Réessayez dans quelques minutes.")
-        error.retry_after = window_seconds
-        raise error
+        error.retry_after = reached.retry_after
+        raise error from None
     user = await User.objects().get(User.email == email) if email else None
     valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if not user or not valid or not user.is_active:
-        await ratelimit.add_hit(account_key)
-        await ratelimit.add_hit(client_key)
         raise InvalidInput("Adresse électronique ou mot de passe incorrect.",
                            [FieldError("password", "Adresse électronique ou mot de passe incorrect.")])
+    await ratelimit.release(hits)
     if user.email_verified_at is None:
         raise invalid("email", "Confirmez d'abord votre adresse : suivez le lien reçu par courriel.")
-    await ratelimit.clear_hits(account_key)
+    await ratelimit.clear_hits(limits[0].key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         await user.save([User.password_hash])
@@ -198,22 +234,48 @@ async def purge_expired_sessions() -> None:
 # API tokens -------------------------------------------------------------------------------
 
 
-async def create_api_token(user_id: int, *, name: str, actor: Actor | None = None) -> str:
-    """A new token, returned once in clear; only its hash is stored."""
+async def create_api_token(user_id: int, *, name: str, actor: Actor | None = None,
+                           parent_id: int | None = None) -> str:
+    """A new token, returned once in clear; only its hash is stored.
+
+    `parent_id` is the token the request creating this one was authenticated with: the new token is
+    revoked with it. A parent revoked meanwhile is refused (checked in the same transaction).
+    """
     name = name.strip() or "jeton"
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    await ApiToken.insert(ApiToken(user=user_id, name=name[:100], prefix=token[:10],
-                                   token_hash=_sha256(token)))
-    await record_event("token.created", actor_id=actor.id if actor else user_id,
-                       actor=actor.email if actor else "", object_type="user", object_id=user_id,
-                       data={"name": name, "prefix": token[:10]})
+    async with write_transaction(ApiToken._meta.db):
+        if parent_id is not None and not await _token_chain_is_live(parent_id):
+            raise NotFound("Jeton introuvable.")
+        await ApiToken.insert(ApiToken(user=user_id, name=name[:100], prefix=token[:10],
+                                       token_hash=_sha256(token), parent=parent_id))
+        await record_event("token.created", actor_id=actor.id if actor else user_id,
+                           actor=actor.email if actor else "", object_type="user", object_id=user_id,
+                           data={"name": name, "prefix": token[:10],
+                                 **({"parent_id": parent_id} if parent_id is not None else {})})
     return token
 
 
-async def user_for_api_token(token: str) -> User | None:
-    row = await ApiToken.select(ApiToken.id, ApiToken.user, ApiToken.revoked_at, ApiToken.last_used_at).where(
-        ApiToken.token_hash == _sha256(token)).first()
+async def _token_chain_is_live(token_id: int | None) -> bool:
+    """Whether this token and every token it descends from are unrevoked."""
+    seen: set[int] = set()
+    while token_id is not None and token_id not in seen:
+        seen.add(token_id)
+        row = await ApiToken.select(ApiToken.parent, ApiToken.revoked_at).where(
+            ApiToken.id == token_id).first()
+        if row is None or row["revoked_at"] is not None:
+            return False
+        token_id = row["parent"]
+    return True
+
+
+async def resolve_api_token(token: str) -> tuple[User, int] | None:
+    """The active user a live token belongs to, and the token's id; None for an unknown token, a
+    revoked one, or one made with a token since revoked."""
+    row = await ApiToken.select(ApiToken.id, ApiToken.user, ApiToken.revoked_at, ApiToken.last_used_at,
+                                ApiToken.parent).where(ApiToken.token_hash == _sha256(token)).first()
     if row is None or row["revoked_at"] is not None:
+        return None
+    if row["parent"] is not None and not await _token_chain_is_live(row["parent"]):
         return None
     user = await User.objects().get(User.id == row["user"])
     if user is None or not user.is_active:
@@ -222,7 +284,12 @@ async def user_for_api_token(token: str) -> User | None:
     # A write per API call would serialise every client on SQLite; a minute's precision is enough.
     if row["last_used_at"] is None or now - row["last_used_at"] > timedelta(minutes=1):
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
-    return user
+    return user, row["id"]
+
+
+async def user_for_api_token(token: str) -> User | None:
+    found = await resolve_api_token(token)
+    return found[0] if found else None
 
 
 async def list_api_tokens(user_id: int) -> list[dict]:
@@ -232,15 +299,47 @@ async def list_api_tokens(user_id: int) -> list[dict]:
     ).where(ApiToken.user == user_id).order_by(ApiToken.id, ascending=False)
 
 
+async def _revoke_with_descendants(token_ids: list[int], *, now: datetime) -> list[int]:
+    """Revokes these tokens and every token made with them; returns the ids newly revoked."""
+    revoked: list[int] = []
+    frontier, seen = list(token_ids), set(token_ids)
+    while frontier:
+        live = await ApiToken.select(ApiToken.id).where(
+            ApiToken.id.is_in(frontier) & ApiToken.revoked_at.is_null())
+        if live:
+            ids = [row["id"] for row in live]
+            await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.id.is_in(ids))
+            revoked += ids
+        children = await ApiToken.select(ApiToken.id).where(ApiToken.parent.is_in(frontier))
+        frontier = [row["id"] for row in children if row["id"] not in seen]
+        seen.update(frontier)
+    return revoked
+
+
 async def revoke_api_token(user_id: int, token_id: int, *, actor: Actor) -> None:
-    row = await ApiToken.select(ApiToken.id, ApiToken.revoked_at).where(
-        (ApiToken.id == token_id) & (ApiToken.user == user_id)).first()
-    if row is None:
-        raise NotFound("Jeton introuvable.")
-    if row["revoked_at"] is None:
-        await ApiToken.update({ApiToken.revoked_at: _now()}).where(ApiToken.id == token_id)
-        await record_event("token.revoked", actor_id=actor.id, actor=actor.email,
-                           object_type="user", object_id=user_id, data={"token_id": token_id})
+    """Revokes the token, and with it every token created through it (and through those)."""
+    async with write_transaction(ApiToken._meta.db):
+        row = await ApiToken.select(ApiToken.id, ApiToken.revoked_at).where(
+            (ApiToken.id == token_id) & (ApiToken.user == user_id)).first()
+        if row is None:
+            raise NotFound("Jeton introuvable.")
+        revoked = await _revoke_with_descendants([token_id], now=_now())
+        if revoked:
+            data: dict = {"token_id": token_id}
+            if others := [i for i in revoked if i != token_id]:
+                data["with_descendants"] = others
+            await record_event("token.revoked", actor_id=actor.id, actor=actor.email,
+                               object_type="user", object_id=user_id, data=data)
+
+
+async def revoke_all_api_tokens(user_id: int) -> list[int]:
+    """Revokes every live token of the account; returns their ids."""
+    rows = await ApiToken.select(ApiToken.id).where(
+        (ApiToken.user == user_id) & ApiToken.revoked_at.is_null())
+    ids = [row["id"] for row in rows]
+    if ids:
+        await ApiToken.update({ApiToken.revoked_at: _now()}).where(ApiToken.id.is_in(ids))
+    return ids
 
 
 # One-time email links ---------------------------------------------------------------------
@@ -254,15 +353,25 @@ async def issue_email_token(user_id: int, *, purpose: str, hours: int) -> str:
 
 
 async def _consume_email_token(token: str, *, purpose: str) -> User:
+    """Marks the link used, once: a conditional UPDATE, so two concurrent uses cannot both pass."""
     row = await EmailToken.select().where(
         (EmailToken.token_hash == _sha256(token)) & (EmailToken.purpose == purpose)).first()
     if row is None or row["used_at"] is not None or row["expires_at"] <= _now():
         raise invalid("token", "Ce lien n'est pas valide ou a expiré. Demandez-en un nouveau.")
-    await EmailToken.update({EmailToken.used_at: _now()}).where(EmailToken.id == row["id"])
-    user = await User.objects().get(User.id == row["user"])
+    claimed = await EmailToken.update({EmailToken.used_at: _now()}).where(
+        (EmailToken.id == row["id"]) & EmailToken.used_at.is_null()).returning(EmailToken.id)
+    user = await User.objects().get(User.id == row["user"]) if claimed else None
     if user is None:
         raise invalid("token", "Ce lien n'est pas valide ou a expiré. Demandez-en un nouveau.")
     return user
+
+
+async def _void_email_tokens(user_id: int, *, purpose: str) -> int:
+    """Marks every unused link of this purpose as used (so none of them works any more)."""
+    voided = await EmailToken.update({EmailToken.used_at: _now()}).where(
+        (EmailToken.user == user_id) & (EmailToken.purpose == purpose) & EmailToken.used_at.is_null()
+    ).returning(EmailToken.id)
+    return len(voided)
 
 
 async def verify_email(token: str) -> User:
@@ -277,33 +386,50 @@ async def verify_email(token: str) -> User:
 
 async def start_password_reset(email: str, *, client: str, per_client: int,
                                window_seconds: int) -> tuple[User, str] | None:
-    """A reset token for this address, or None when no such account (the page says the same)."""
-    key = f"reset:client:{client}"
-    if await ratelimit.count_hits(key, window_seconds=window_seconds) >= per_client:
-        raise TooManyAttempts("Trop de demandes de réinitialisation. Réessayez plus tard.")
-    await ratelimit.add_hit(key)
+    """A reset token for this address, or None when no such account (the page says the same).
+
+    Only the newest link works: issuing one voids the account's earlier reset links.
+    """
+    try:
+        await ratelimit.reserve([ratelimit.Limit(f"reset:client:{client}", per_client)],
+                                window_seconds=window_seconds)
+    except ratelimit.LimitReached as reached:
+        error = TooManyAttempts("Trop de demandes de réinitialisation. Réessayez plus tard.")
+        error.retry_after = reached.retry_after
+        raise error from None
     email = normalise_email(email)
-    account_key = f"reset:account:{email}"
-    if await ratelimit.count_hits(account_key, window_seconds=window_seconds) >= 3:
-        return None
-    await ratelimit.add_hit(account_key)
+    try:
+        await ratelimit.reserve([ratelimit.Limit(f"reset:account:{email}", 3)],
+                                window_seconds=window_seconds)
+    except ratelimit.LimitReached:
+        return None  # the same answer as for an unknown address
     user = await User.objects().get(User.email == email)
     if user is None or not user.is_active:
         return None
-    return user, await issue_email_token(user.id, purpose="reset", hours=2)
+    async with write_transaction(EmailToken._meta.db):
+        await _void_email_tokens(user.id, purpose="reset")
+        return user, await issue_email_token(user.id, purpose="reset", hours=2)
 
 
 async def reset_password(token: str, new_password: str) -> User:
+    """Sets the new password; effects, in one transaction: the link used, every other reset link
+    voided, the password changed (and the address taken as verified), every session ended, every
+    API token revoked, an audit entry."""
     if problem := password_problem(new_password):
         raise invalid("password", problem)
-    user = await _consume_email_token(token, purpose="reset")
-    user.password_hash = hash_password(new_password)
-    # Following a reset link proves the address too.
-    user.email_verified_at = user.email_verified_at or _now()
-    await user.save([User.password_hash, User.email_verified_at])
-    await end_all_sessions(user.id)
-    await record_event("user.password_reset", actor_id=user.id, actor=user.email,
-                       object_type="user", object_id=user.id)
+    password_hash = hash_password(new_password)
+    async with write_transaction(User._meta.db):
+        user = await _consume_email_token(token, purpose="reset")
+        voided = await _void_email_tokens(user.id, purpose="reset")
+        user.password_hash = password_hash
+        # Following a reset link proves the address too.
+        user.email_verified_at = user.email_verified_at or _now()
+        await user.save([User.password_hash, User.email_verified_at])
+        await end_all_sessions(user.id)
+        revoked = await revoke_all_api_tokens(user.id)
+        await record_event("user.password_reset", actor_id=user.id, actor=user.email,
+                           object_type="user", object_id=user.id,
+                           data={"tokens_revoked": revoked, "links_voided": voided})
     return user
 
 

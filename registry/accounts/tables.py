@@ -49,6 +49,9 @@ class ApiToken(Table, tablename="ami_api_token"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    # The token whose bearer created this one (None when made from a session or the CLI): revoking a
+    # token revokes every token made with it.
+    parent = ForeignKey(references="self", on_delete=OnDelete.cascade, null=True, default=None, index=True)
 
 
 class EmailToken(Table, tablename="ami_email_token"):

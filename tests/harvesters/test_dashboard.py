@@ -40,7 +40,7 @@ async def test_harvest_now_api_is_for_managers_only(settings, make_user, api_tok
     async with await _client_for(settings, fake_github, app_factory) as client:
         refused = await client.post("/api/v1/projects/pseudo/harvest", headers=await api_token(applicant))
         assert refused.status_code == 403
-        assert refused.json() == {"detail": "Réservé au rôle « manager ».", "errors": []}
+        assert refused.json() == {"detail": "Réservé à l'équipe du programme.", "errors": []}
         missing = await client.post("/api/v1/projects/nope/harvest", headers=await api_token(manager))
         assert missing.status_code == 404
         response = await client.post("/api/v1/projects/pseudo/harvest", headers=await api_token(manager))

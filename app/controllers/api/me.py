@@ -54,7 +54,9 @@ class MeController(Controller):
 
     @post("/tokens", summary="Create an API token (shown once)")
     async def create_token(self, request: Request, data: JSONBody[TokenIn]) -> NewToken:
-        token = await accounts.create_api_token(request.user.id, name=data.name, actor=request.user)
+        # A token made with a token is revoked with it.
+        token = await accounts.create_api_token(request.user.id, name=data.name, actor=request.user,
+                                                parent_id=request.user.token_id)
         return NewToken(name=data.name.strip() or "jeton", token=token)
 
     @delete("/tokens/{token_id:int}", summary="Revoke an API token", status_code=204)
