@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 import requests
 
 from registry.harvest.timefmt import french_time
+from registry.harvest.urls import UnsafeRepositoryURL
 
 from .base import Harvester
 from .config import HarvestConfig
 from .errors import HarvestError, MalformedPayload, NotFound, RateLimitPause, status_words, times
 from .stats import RequestStats
+from .transport import RedirectRefused, origin_text
 
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 MAX_PAGES = 50
@@ -181,6 +183,15 @@ class HttpForgeHarvester(Harvester):
             self.gate.before_request(self.clock())
             try:
                 response = self.send(url, headers)
+            except RedirectRefused as refused:
+                # Nothing was sent to the other host: neither the token nor a cookie.
+                self.stats.count(refused.status)
+                raise HarvestError(
+                    f"{self.label} a redirigé ({refused.status}) vers un autre hôte "
+                    f"({origin_text(refused.target)}) : redirection refusée, nos identifiants "
+                    "ne quittent pas la forge") from None
+            except UnsafeRepositoryURL as refused:
+                raise HarvestError(f"adresse refusée : {refused.detail}") from None
             except requests.exceptions.Timeout:
                 problem = (f"{self.label} n'a pas répondu à temps "
                            f"(délai de {self.config.timeout_seconds:g} s dépassé)")

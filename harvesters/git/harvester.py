@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
+import re
 import subprocess
 import tempfile
 from typing import Any
@@ -16,7 +15,12 @@ from registry.harvest.records import (
     RepositoryRecord,
     RepositoryTarget,
 )
-from registry.harvest.urls import UnsafeRepositoryURL, check_repository_url
+from registry.harvest.urls import (
+    UnsafeRepositoryURL,
+    check_repository_url,
+    parse_ip_host,
+    resolve_public_addresses,
+)
 
 from ..base import Harvester
 from ..content import assemble_files, files_to_fetch, interesting_files, parse_time
@@ -24,6 +28,7 @@ from ..errors import HarvestError, RepositoryGone, times
 from .refs import RemoteRefs, parse_ls_remote
 
 _GONE_HINTS = ("not found", " 404", " 410", "does not appear to be a git repository")
+_REDIRECT = re.compile(r"returned error: (30[1-8])\b")
 
 
 class GitHarvester(Harvester):
@@ -31,9 +36,9 @@ class GitHarvester(Harvester):
     label = "Git"
 
     def collect(self, target: RepositoryTarget, *, full: bool) -> HarvestResult:
-        url = self._safe_url(target.url)
+        url, pin = self._safe_url(target.url)
         state: dict[str, Any] = dict(target.validators)
-        refs = self._ls_remote(url)
+        refs = self._ls_remote(url, pin)
         known_head = state.get("head")
         known_tags: dict[str, str] = state.get("tags", {})
         if refs.head == known_head and refs.tags == known_tags and not full:
@@ -42,7 +47,7 @@ class GitHarvester(Harvester):
         new_tags = {t: sha for t, sha in refs.tags.items() if not target.known_tags.get(t)}
         if refs.head and (refs.head != known_head or new_tags or not state.get("blobs")):
             with tempfile.TemporaryDirectory(prefix="ami-git-") as workdir:
-                self._fetch(url, workdir, refs, new_tags)
+                self._fetch(url, workdir, refs, new_tags, pin)
                 record.last_push_at = parse_time(self._git(workdir, "log", "-1", "--format=%cI", "ami/head").strip())
                 if refs.head != known_head or not state.get("blobs"):
                     self._read_files(workdir, record, state)
@@ -58,34 +63,50 @@ class GitHarvester(Harvester):
         state["tags"] = refs.tags
         return HarvestResult(Outcome.CHANGED, record=record, validators=state)
 
-    def _safe_url(self, url: str) -> str:
+    def _safe_url(self, url: str) -> tuple[str, list[str]]:
+        """The URL checked, and the git options that pin its host to the addresses checked.
+
+        The host is resolved once here and every address must be public; `http.curloptResolve`
+        makes git (curl) connect to those while keeping the name for the Host header, SNI and
+        the certificate, so a DNS answer that changes between this check and git's connections
+        (DNS rebinding) cannot send git to an internal address.
+        """
         try:
             parsed = check_repository_url(url, allowed_hosts=self.config.allowed_hosts(),
                                           allow_loopback=self.config.allow_loopback)
         except UnsafeRepositoryURL as error:
             raise HarvestError(f"adresse refusée : {error.detail}") from None
-        if not self.config.allow_loopback:
-            # The name may resolve to a private address even when it does not look like one.
-            try:
-                infos = socket.getaddrinfo(parsed.host, 443, proto=socket.IPPROTO_TCP)
-            except OSError:
-                raise HarvestError(f"l'hôte « {parsed.host} » est introuvable (DNS)") from None
-            if any(not ipaddress.ip_address(info[4][0]).is_global for info in infos):
-                raise HarvestError(f"adresse refusée : « {parsed.host} » mène à une adresse privée")
-        return url
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            addresses = resolve_public_addresses(parsed.host, port, url=url,
+                                                 allow_loopback=self.config.allow_loopback)
+        except UnsafeRepositoryURL as error:
+            raise HarvestError(f"adresse refusée : {error.detail}") from None
+        except OSError:
+            raise HarvestError(f"l'hôte « {parsed.host} » est introuvable (DNS)") from None
+        if parse_ip_host(parsed.host) is not None:
+            return url, []  # an address literal: nothing to resolve
+        listed = ",".join(f"[{a}]" if a.version == 6 else str(a) for a in addresses)
+        return url, ["-c", f"http.curloptResolve={parsed.host}:{port}:{listed}"]
 
     def _environment(self) -> dict[str, str]:
-        return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true",
-                "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
+        # No system or user configuration (credential helpers, http.extraHeader, cookie files,
+        # insteadOf rewrites…) and none passed through the environment: only _options().
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("GIT_CONFIG")}
+        return {**inherited, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true",
+                "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "LC_ALL": "C"}
 
     def _options(self) -> list[str]:
         allowed = "always" if self.config.allow_loopback else "never"
+        # Redirects are never followed (not even the first one, git's default), so that
+        # nothing reaches another host; no credentials of any kind are sent.
         return ["-c", "protocol.allow=never", "-c", "protocol.https.allow=always",
                 "-c", f"protocol.http.allow={allowed}", "-c", "http.followRedirects=false",
+                "-c", "credential.helper=", "-c", "http.extraHeader=",
                 "-c", "http.lowSpeedLimit=1000",
                 "-c", f"http.lowSpeedTime={int(max(self.config.timeout_seconds, 1))}"]
 
-    def _network(self, args: list[str], *, cwd: str | None = None) -> str:
+    def _network(self, args: list[str], pin: list[str], *, cwd: str | None = None) -> str:
         """One git command that talks to the remote: retried like an HTTP request."""
         attempt = 0
         while True:
@@ -93,7 +114,7 @@ class GitHarvester(Harvester):
             self.stats.count(None, rate_limited=False)
             try:
                 done = subprocess.run(
-                    [self.config.git_binary, *self._options(), *args], cwd=cwd,
+                    [self.config.git_binary, *self._options(), *pin, *args], cwd=cwd,
                     capture_output=True, text=True, env=self._environment(),
                     timeout=self.config.timeout_seconds * 3,
                 )
@@ -104,6 +125,9 @@ class GitHarvester(Harvester):
                     return done.stdout
                 message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
                 lowered = done.stderr.lower()
+                if redirect := _REDIRECT.search(done.stderr):
+                    raise HarvestError(f"le serveur Git a répondu par une redirection ({redirect.group(1)}) : "
+                                       "redirection refusée, la collecte ne suit aucune redirection")
                 if any(hint in lowered for hint in _GONE_HINTS):
                     raise RepositoryGone("le dépôt Git est introuvable ; données conservées")
                 problem = f"le serveur Git a refusé la requête ({message[:160]})"
@@ -113,17 +137,18 @@ class GitHarvester(Harvester):
                 raise HarvestError(f"{problem} {times(attempt)}")
             self.backoff(attempt)
 
-    def _ls_remote(self, url: str) -> RemoteRefs:
-        refs = parse_ls_remote(self._network(["ls-remote", "--symref", url, "HEAD", "refs/tags/*"]))
+    def _ls_remote(self, url: str, pin: list[str]) -> RemoteRefs:
+        refs = parse_ls_remote(self._network(["ls-remote", "--symref", url, "HEAD", "refs/tags/*"], pin))
         if not refs.head and not refs.tags:
             refs = RemoteRefs(default_branch=refs.default_branch, head="", tags={})
         return refs
 
-    def _fetch(self, url: str, workdir: str, refs: RemoteRefs, new_tags: dict[str, str]) -> None:
+    def _fetch(self, url: str, workdir: str, refs: RemoteRefs, new_tags: dict[str, str],
+               pin: list[str]) -> None:
         self._git(workdir, "init", "-q", "--bare", ".")
         refspecs = ["HEAD:refs/remotes/ami/head"]
         refspecs += [f"refs/tags/{tag}:refs/tags/{tag}" for tag in sorted(new_tags)]
-        self._network(["fetch", "-q", "--depth=1", "--no-tags", url, *refspecs], cwd=workdir)
+        self._network(["fetch", "-q", "--depth=1", "--no-tags", url, *refspecs], pin, cwd=workdir)
 
     def _git(self, workdir: str, *args: str) -> str:
         done = subprocess.run([self.config.git_binary, *args], cwd=workdir, capture_output=True,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from github import Auth, Github
+from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
 
 from registry.harvest.records import HarvestResult, Outcome, RepositoryRecord, RepositoryTarget
 from registry.harvest.urls import check_repository_url
@@ -16,7 +17,32 @@ from ..content import assemble_files, files_to_fetch, interesting_files
 from ..errors import NotFound, RepositoryGone
 from ..http import HttpForgeHarvester, RawResponse
 from ..stats import RequestStats
+from ..transport import GuardedAdapter
 from . import mapping
+
+
+def _guard_connections(client: Github, api_url: str, *, allow_loopback: bool) -> None:
+    """Make the client's connections GuardedAdapter ones (pinned addresses, no redirect to
+    another host with the token).
+
+    PyGithub offers only a process-wide hook (`Requester.injectConnectionClasses`, which also
+    stops connection reuse), so the class is set on this client's requester; fail closed if a
+    PyGithub upgrade renames it.
+    """
+    https = urlsplit(api_url).scheme == "https"
+    base = HTTPSRequestsConnectionClass if https else HTTPRequestsConnectionClass
+
+    class GuardedConnection(base):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.adapter = GuardedAdapter(allow_loopback=allow_loopback, max_retries=self.retry,
+                                          pool_connections=self.pool_size, pool_maxsize=self.pool_size)
+            self.session.mount(f"{self.protocol}://", self.adapter)
+
+    requester = client.requester
+    if not hasattr(requester, "_Requester__connectionClass"):
+        raise RuntimeError("PyGithub's Requester no longer has __connectionClass: update _guard_connections")
+    requester._Requester__connectionClass = GuardedConnection  # type: ignore[attr-defined]
 
 
 class GitHubHarvester(HttpForgeHarvester):
@@ -41,6 +67,7 @@ class GitHubHarvester(HttpForgeHarvester):
                 seconds_between_requests=self.config.seconds_between_requests,
                 seconds_between_writes=None,
             )
+            _guard_connections(client, self.api_url, allow_loopback=self.config.allow_loopback)
             self._local.client = client
         return client
 

@@ -20,6 +20,7 @@ from ..content import assemble_files, decode_text, files_to_fetch, interesting_f
 from ..errors import NotFound, RepositoryGone
 from ..http import HttpForgeHarvester, RawResponse
 from ..stats import RequestStats
+from ..transport import guarded_session
 from . import mapping
 
 
@@ -43,6 +44,8 @@ class GitLabHarvester(HttpForgeHarvester):
                 timeout=self.config.timeout_seconds,
                 retry_transient_errors=False,
                 per_page=100,
+                # Pinned, checked addresses; no redirect to another host (PRIVATE-TOKEN).
+                session=guarded_session(allow_loopback=self.config.allow_loopback),
             )
             self._local.client = client
         return client

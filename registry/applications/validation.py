@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from registry.errors import FieldError
+from registry.harvest.urls import UnsafeRepositoryURL, UrlPolicy  # the one URL policy, shared with harvesters
 
 _ROR_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _ROR = re.compile(r"^(?:https?://ror\.org/)?(0[0-9a-hjkmnp-tv-z]{6}[0-9]{2})$")
-
-
-@dataclass(frozen=True)
-class UrlPolicy:
-    allowed_hosts: tuple[str, ...] = ()
-    allow_loopback: bool = False
 
 
 def siren_is_valid(siren: str) -> bool:
@@ -104,15 +98,12 @@ def clean_licence(raw: str, *, policy: list[str], errors: list[FieldError]) -> s
 
 
 def clean_repositories(urls: list[str], *, policy: UrlPolicy, errors: list[FieldError]) -> list[str]:
-    from registry.harvest.urls import UnsafeRepositoryURL, check_repository_url
-
     cleaned: list[str] = []
     for raw in urls:
         if not raw.strip():
             continue
         try:
-            parsed = check_repository_url(raw, allowed_hosts=policy.allowed_hosts,
-                                          allow_loopback=policy.allow_loopback)
+            parsed = policy.check(raw)
         except UnsafeRepositoryURL as error:
             errors.append(FieldError("repositories", f"Adresse de dépôt refusée ({raw.strip()}) : {error.detail}."))
             continue

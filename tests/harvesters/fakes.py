@@ -1,6 +1,7 @@
 """Local fake GitHub and GitLab: real HTTP on 127.0.0.1, payloads shaped like the real APIs.
 
-ETags and 304, rate-limit headers, Link pagination, 301 moves and faults on demand.
+ETags and 304, rate-limit headers, Link pagination, 301 moves, redirects and faults on demand;
+every request's headers are kept (`request_headers`), so a test can tell which credentials arrived.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,6 +52,14 @@ class Fault:
 
 
 @dataclass
+class Redirect:
+    pattern: str  # regex on the path (query included)
+    location: str | Callable[[str], str]  # or a function of the requested path
+    status: int = 302
+    times: int = 1_000_000
+
+
+@dataclass
 class Gate:
     """Holds the first request whose path matches until `release` is set (a run caught mid-way)."""
     pattern: str
@@ -72,6 +82,8 @@ class FakeForge:
         self.moved: dict[str, str] = {}  # old full name -> new full name
         self.faults: list[Fault] = []
         self.gates: list[Gate] = []
+        self.redirects: list[Redirect] = []
+        self.request_headers: list[tuple[str, dict[str, str]]] = []  # (path, lower-case headers)
         self.latency = latency
         self.limit = limit
         self.remaining = limit
@@ -113,6 +125,19 @@ class FakeForge:
     def fault(self, pattern: str, kind: str, times: int = 1_000_000) -> None:
         self.faults.append(Fault(pattern, kind, times))
 
+    def redirect(self, pattern: str, location: str | Callable[[str], str], status: int = 302,
+                 times: int = 1_000_000) -> None:
+        self.redirects.append(Redirect(pattern, location, status, times))
+
+    def _take_redirect(self, path: str) -> tuple[int, str] | None:
+        with self.lock:
+            for redirect in self.redirects:
+                if redirect.times > 0 and re.search(redirect.pattern, path):
+                    redirect.times -= 1
+                    location = redirect.location
+                    return redirect.status, location(path) if callable(location) else location
+        return None
+
     def hold(self, pattern: str) -> Gate:
         gate = Gate(pattern)
         self.gates.append(gate)
@@ -137,11 +162,18 @@ class FakeForge:
             time.sleep(self.latency)
         path = request.path
         with self.lock:
+            self.request_headers.append((path, {k.lower(): v for k, v in request.headers.items()}))
             gate = next((g for g in self.gates if not g.arrived.is_set() and re.search(g.pattern, path)), None)
             if gate is not None:
                 gate.arrived.set()
         if gate is not None:
             gate.release.wait(30)
+        redirect = self._take_redirect(path)
+        if redirect is not None:
+            status, location = redirect
+            # A session cookie too: it must not follow the redirect either.
+            return self._send(request, status, {"message": "Moved"},
+                              {"Location": location, "Set-Cookie": "forge_session=s3cr3t; Path=/"}, path)
         fault = self._take_fault(path)
         headers: dict[str, str] = {}
         if fault and fault.kind == "timeout":

@@ -24,6 +24,7 @@ def git(cwd: Path, *args: str, date: str = "2026-01-10T09:00:00+00:00") -> str:
 class GitServer:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.requests: list[tuple[str, dict[str, str]]] = []  # (path, lower-case headers)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,8 +41,12 @@ class GitServer:
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}.git"
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    def url(self, name: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}/{name}.git"
 
     def stop(self) -> None:
         self.httpd.shutdown()
@@ -66,6 +71,7 @@ class GitServer:
 
     def cgi(self, request: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(request.path)
+        self.requests.append((request.path, {k.lower(): v for k, v in request.headers.items()}))
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
         env = {
