@@ -34,9 +34,10 @@ from app.controllers.public import PublicPages, healthz
 from app.controllers.registry_pages import RegistryPages
 from app.controllers.reviews import DecisionPages, ReviewerPages
 from app.mail import configure_mail
+from app.openapi import install as install_openapi
 from app.settings import Settings, load_settings
 from app.web.errors import EXCEPTION_HANDLERS
-from app.web.middleware import identity_middleware
+from app.web.middleware import add_security_headers, identity_middleware
 from app.web.schema_page import PlainSchemaPage
 from app.web.templating import build_environment
 from registry.db import is_postgres, make_engine, use_engine
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if owns_engine and is_postgres(engine):
                 await engine.close_connection_pool()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HarvestPages, api_harvest_now,
             PublicPages, AccountPages, ProfilePages, ManagePages, AdminPages, healthz, MeController,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         middleware=[identity_middleware],
+        before_send=[add_security_headers],  # on every response, 404s and static files too
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_httponly=False,
                                cookie_secure=settings.secure_cookies, exclude=["/api/"]),
         template_config=TemplateConfig(
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=[lifespan],
         debug=False,
     )
+    return install_openapi(app)  # the schema's errors, statuses and media types: app/openapi.py
 
 
 def _start_scheduler(settings: Settings):  # type: ignore[no-untyped-def]

@@ -122,9 +122,14 @@ async def call_out(call: Any) -> CallOut:
                   for c in criteria])
 
 
+MAX_PAGE = 100_000  # as the registry's listings: an OFFSET beyond 64 bits is a database error
+
+
 def check_paging(page: int, per_page: int) -> None:
     if page < 1:
         raise invalid("page", "La page commence à 1.")
+    if page > MAX_PAGE:
+        raise invalid("page", "La page ne dépasse pas 100 000.")
     if not 1 <= per_page <= 100:
         raise invalid("per_page", "per_page doit être compris entre 1 et 100.")
 
