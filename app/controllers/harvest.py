@@ -42,15 +42,20 @@ async def harvest_project_now(request: Request, slug: str) -> HarvestReport:
     if not await project_exists(slug):
         raise NotFoundException("Projet introuvable.")
     key = f"harvest-now:{slug}"
-    if await ratelimit.count_hits(key, window_seconds=HARVEST_NOW_SECONDS):
+    try:  # counted and checked in one step, as logins are: two clicks at once start one run
+        hits = await ratelimit.reserve([ratelimit.Limit(key, 1)], window_seconds=HARVEST_NOW_SECONDS)
+    except ratelimit.LimitReached as reached:
         error = TooManyAttempts(f"Une collecte de ce projet vient d'être lancée ; réessayez dans "
                                 f"{HARVEST_NOW_SECONDS} secondes.")
-        error.retry_after = HARVEST_NOW_SECONDS
-        raise error
-    report = await run_harvest(harvest_config(request.app.state.settings), full=True, project_slug=slug,
-                               everything=True, trigger="manager")
-    # Counted once it ran: a run refused because another one held the lock may be retried at once.
-    await ratelimit.add_hit(key)
+        error.retry_after = reached.retry_after
+        raise error from None
+    try:
+        report = await run_harvest(harvest_config(request.app.state.settings), full=True, project_slug=slug,
+                                   everything=True, trigger="manager")
+    except BaseException:
+        # A run refused because another one held the lock (or that failed) may be retried at once.
+        await ratelimit.release(hits)
+        raise
     await record_event("harvest.requested", actor_id=request.user.id, actor=request.user.email,
                        object_type="project", object_id=slug, data={"run_id": report.run_id})
     totals = report.totals

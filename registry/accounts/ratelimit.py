@@ -99,17 +99,6 @@ async def release(hit_ids: Sequence[int]) -> None:
         await RateLimitHit.delete().where(RateLimitHit.id.is_in(list(hit_ids)))
 
 
-async def count_hits(key: str, *, window_seconds: int) -> int:
-    since = _now() - timedelta(seconds=window_seconds)
-    return await RateLimitHit.count().where(
-        (RateLimitHit.key == key) & (RateLimitHit.at > since)
-    )
-
-
-async def add_hit(key: str) -> None:
-    await RateLimitHit.insert(RateLimitHit(key=key, at=_now()))
-
-
 async def clear_hits(key: str) -> None:
     await RateLimitHit.delete().where(RateLimitHit.key == key)
 

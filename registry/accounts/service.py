@@ -76,9 +76,9 @@ async def roles_of(user_id: int) -> frozenset[str]:
     return frozenset(row["role"] for row in rows)
 
 
-async def actor_for(user: User, *, via_token: bool = False, token_id: int | None = None) -> Actor:
+async def actor_for(user: User, *, token_id: int | None = None) -> Actor:
     return Actor(id=user.id, email=user.email, name=user.name, roles=await roles_of(user.id),
-                 locale=user.locale, via_token=via_token or token_id is not None, token_id=token_id)
+                 locale=user.locale, via_token=token_id is not None, token_id=token_id)
 
 
 async def create_user(*, email: str, name: str, password: str | None, roles: list[str],
@@ -285,11 +285,6 @@ async def resolve_api_token(token: str) -> tuple[User, int] | None:
     if row["last_used_at"] is None or now - row["last_used_at"] > timedelta(minutes=1):
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
     return user, row["id"]
-
-
-async def user_for_api_token(token: str) -> User | None:
-    found = await resolve_api_token(token)
-    return found[0] if found else None
 
 
 async def list_api_tokens(user_id: int) -> list[dict]:

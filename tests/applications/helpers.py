@@ -45,3 +45,19 @@ def complete_input(**overrides) -> ApplicationInput:
 async def draft(owner: User, call_slug: str = "ami-test", *, complete: bool = True, now: datetime | None = None):
     return await create_application(call_slug, complete_input() if complete else ApplicationInput(),
                                     actor=await actor(owner), policy=POLICY, now=now)
+
+
+async def people_by_role(make_user, *, other_reviewer: bool = False) -> dict:
+    """One user per role around an application: the owner, a co-applicant, another applicant, a
+    reviewer (and a second one), a manager and an admin, each under the key the role tests use."""
+    people = {
+        "manager": await make_user("manager", email="manager@example.org"),
+        "other_applicant": await make_user("applicant", email="other@example.org"),
+        "owner": await make_user("applicant", email="owner@example.org"),
+        "co_applicant": await make_user("applicant", email="co@example.org"),
+        "reviewer": await make_user("reviewer", email="reviewer@example.org"),
+        "admin": await make_user("admin", email="admin@example.org"),
+    }
+    if other_reviewer:
+        people["other_reviewer"] = await make_user("reviewer", email="reviewer2@example.org")
+    return people

@@ -4,7 +4,7 @@ import pytest
 
 from registry.applications.attachments import add_attachment
 from registry.applications.service import invite_co_applicant
-from tests.applications.helpers import actor, draft, open_call
+from tests.applications.helpers import actor, draft, open_call, people_by_role
 from tests.conftest import login
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -15,16 +15,8 @@ SEES = {"owner", "co_applicant", "manager", "admin"}
 
 @pytest.fixture
 async def world(make_user, settings):
-    manager = await make_user("manager", email="manager@example.org")
-    people = {
-        "other_applicant": await make_user("applicant", email="other@example.org"),
-        "owner": await make_user("applicant", email="owner@example.org"),
-        "co_applicant": await make_user("applicant", email="co@example.org"),
-        "reviewer": await make_user("reviewer", email="reviewer@example.org"),
-        "manager": manager,
-        "admin": await make_user("admin", email="admin@example.org"),
-    }
-    await open_call(manager)
+    people = await people_by_role(make_user)
+    await open_call(people["manager"])
     application = await draft(people["owner"])
     owner = await actor(people["owner"])
     await invite_co_applicant(application.id, "co@example.org", actor=owner)

@@ -10,7 +10,7 @@ from registry.applications.submission import submit_application
 from registry.reviews.tables import Assignment
 from tests.conftest import login
 
-from .helpers import actor, draft, open_call
+from .helpers import actor, draft, open_call, people_by_role
 
 ROLES = ["anonymous", "other_applicant", "reviewer", "other_reviewer", "owner", "co_applicant", "manager", "admin"]
 SEES = {"owner", "co_applicant", "manager", "admin"}
@@ -18,17 +18,8 @@ SEES = {"owner", "co_applicant", "manager", "admin"}
 
 @pytest.fixture
 async def world(make_user):
-    manager = await make_user("manager", email="manager@example.org")
-    people = {
-        "other_applicant": await make_user("applicant", email="other@example.org"),
-        "owner": await make_user("applicant", email="owner@example.org"),
-        "co_applicant": await make_user("applicant", email="co@example.org"),
-        "reviewer": await make_user("reviewer", email="reviewer@example.org"),
-        "other_reviewer": await make_user("reviewer", email="reviewer2@example.org"),
-        "manager": manager,
-        "admin": await make_user("admin", email="admin@example.org"),
-    }
-    call = await open_call(manager)
+    people = await people_by_role(make_user, other_reviewer=True)
+    call = await open_call(people["manager"])
     assert call.blind is False
     application = await draft(people["owner"])
     owner = await actor(people["owner"])

@@ -66,12 +66,15 @@ async def upload_as_applicant(client, world, name: str, content: bytes) -> Attac
     return await Attachment.objects().where(Attachment.application == application.id).first()
 
 
-async def reviewer_ready(world):
-    """Both reviewers assigned automatically; the first declares no conflict. Returns (reviewer, assignment)."""
+async def reviewer_ready(world, client):
+    """Both reviewers assigned automatically; the first declares no conflict and the client logs in as
+    them. Returns (reviewer, assignment)."""
     created = await assign_call_automatically("ami-test", actor=world.manager_actor)
     assignment = next(a for a in created if a.application == world.applications[0].id)
     index = next(i for i, r in enumerate(world.reviewers) if r.id == assignment.reviewer)
     await declare(assignment.id, actor=world.reviewer_actor(index), conflict=False, attest_confidentiality=True)
+    client.cookies.clear()
+    await login(client, world.reviewers[index].email)
     return world.reviewers[index], assignment
 
 
@@ -97,9 +100,7 @@ async def test_non_latin1_name_downloads_for_applicant_and_reviewer(client, make
     listed = await client.get(f"/api/v1/applications/{application_id}", headers=await api_token(world.applicant))
     assert [a["filename"] for a in listed.json()["attachments"]] == [NAME]
 
-    reviewer, assignment = await reviewer_ready(world)
-    client.cookies.clear()
-    await login(client, reviewer.email)
+    reviewer, assignment = await reviewer_ready(world, client)
     for url in (f"/reviews/assignments/{assignment.id}/attachments/{row.id}",
                 f"/applications/{application_id}/attachments/{row.id}"):
         theirs = await client.get(url)
@@ -118,9 +119,7 @@ async def test_blind_call_reviewer_gets_the_pdf_without_metadata(client, make_wo
     mine = await client.get(f"/applications/{world.applications[0].id}/attachments/{row.id}")
     assert mine.content == original  # the applicant's own copy is untouched
 
-    reviewer, assignment = await reviewer_ready(world)
-    client.cookies.clear()
-    await login(client, reviewer.email)
+    reviewer, assignment = await reviewer_ready(world, client)
     served = await client.get(f"/reviews/assignments/{assignment.id}/attachments/{row.id}")
     assert served.status_code == 200
     assert served.headers["content-disposition"] == 'attachment; filename="piece-jointe-1.pdf"'
@@ -139,9 +138,7 @@ async def test_non_blind_call_reviewer_gets_the_pdf_unchanged(client, make_world
     world = await make_world(blind=False, applications=1, reviewers=2)
     original = identified_pdf()
     row = await upload_as_applicant(client, world, "dossier.pdf", original)
-    reviewer, assignment = await reviewer_ready(world)
-    client.cookies.clear()
-    await login(client, reviewer.email)
+    reviewer, assignment = await reviewer_ready(world, client)
     for url in (f"/reviews/assignments/{assignment.id}/attachments/{row.id}",
                 f"/applications/{world.applications[0].id}/attachments/{row.id}"):
         served = await client.get(url)
@@ -154,9 +151,7 @@ async def test_blind_call_unreadable_pdf_is_not_served_to_reviewers(client, make
     world = await make_world(blind=True, applications=1, reviewers=2)
     broken = b"%PDF-1.4\n/Author (Camille Porteuse) garbage without any object\n"
     row = await upload_as_applicant(client, world, "casse.pdf", broken)
-    reviewer, assignment = await reviewer_ready(world)
-    client.cookies.clear()
-    await login(client, reviewer.email)
+    reviewer, assignment = await reviewer_ready(world, client)
     served = await client.get(f"/reviews/assignments/{assignment.id}/attachments/{row.id}")
     assert served.status_code == 409
     assert "Camille" not in served.text
