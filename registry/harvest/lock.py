@@ -66,8 +66,16 @@ class DatabaseLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            self._connection.close()  # closing the session releases the advisory lock
-            self._connection = None
+            # Unlocked explicitly before closing: the server ends a closed session's backend (and so
+            # frees its locks) a moment after the client has gone, and the next run could find the
+            # lock still held. A session that died unlocks on its own.
+            try:
+                self._connection.execute("SELECT pg_advisory_unlock_all()")
+            except Exception:  # noqa: BLE001 - the connection may be broken; closing frees the lock anyway
+                pass
+            finally:
+                self._connection.close()
+                self._connection = None
         if self._file is not None:
             self._file.close()
             self._file = None
