@@ -25,11 +25,23 @@ def current_settings() -> Settings:
 
 def run_with_database(work: Callable[[], Awaitable[T]], settings: Settings | None = None) -> T:
     """Runs a coroutine with every table pointed at the configured database."""
-    from registry.db import make_engine, use_engine
+    from registry.db import is_postgres, make_engine, use_engine
 
     settings = settings or current_settings()
-    use_engine(make_engine(settings.database))
-    return asyncio.run(work())
+    engine = make_engine(settings.database)
+    use_engine(engine)
+
+    async def pooled() -> T:
+        if not is_postgres(engine):
+            return await work()
+        # A pool for the command's queries too (without one, asyncpg opens a connection per query).
+        await engine.start_connection_pool(min_size=1, max_size=4)
+        try:
+            return await work()
+        finally:
+            await engine.close_connection_pool()
+
+    return asyncio.run(pooled())
 
 
 @click.group(help="AMI Algorithmes ouverts : appels, candidatures, évaluations et registre public.")
@@ -40,13 +52,24 @@ def main() -> None:
 @main.command(help="Lance l'application web (et l'ordonnanceur sauf si AMI_SCHEDULER=off).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="Processus uvicorn.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processus uvicorn partageant le port (l'ordonnanceur ne tourne que dans un seul).")
 def serve(host: str, port: int, workers: int) -> None:
+    """N worker processes share the socket (uvicorn's supervisor restarts any that dies); each builds
+    its own app and engine, and the scheduler's election (app.scheduler) keeps one leader."""
+    import copy
+
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     current_settings()  # fail now, naming the bad key, rather than inside a worker
+    log_config = copy.deepcopy(LOGGING_CONFIG)  # the app's own log lines (scheduler, harvests) too
+    for name in ("ami", "app", "registry", "harvesters"):
+        log_config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     uvicorn.run("app.factory:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+                proxy_headers=True, log_level="info", log_config=log_config,
+                # A worker still importing the app on a busy machine is not a dead one.
+                timeout_worker_healthcheck=60)
 
 
 @main.command(help="Applique les migrations de la base (sans effet si elles le sont déjà).")

@@ -37,7 +37,7 @@ from app.mail import configure_mail
 from app.openapi import install as install_openapi
 from app.settings import Settings, load_settings
 from app.web.errors import EXCEPTION_HANDLERS
-from app.web.middleware import add_security_headers, identity_middleware
+from app.web.middleware import add_security_headers, http_cache_middleware, identity_middleware
 from app.web.schema_page import PlainSchemaPage
 from app.web.templating import build_environment
 from registry.db import is_postgres, make_engine, use_engine
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     owns_engine = engine is None
     engine = engine or make_engine(settings.database)
     use_engine(engine)
-    environment = build_environment()
+    environment = build_environment(auto_reload=not settings.production)
     mailer = configure_mail(settings, environment)
 
     @contextlib.asynccontextmanager
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ReviewsApi, ReviewerPages, DecisionPages, ManageReviewPages,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
-        middleware=[identity_middleware],
+        middleware=[identity_middleware, http_cache_middleware],
         before_send=[add_security_headers],  # on every response, 404s and static files too
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_httponly=False,
                                cookie_secure=settings.secure_cookies, exclude=["/api/"]),

@@ -29,4 +29,10 @@ async def migrate_all() -> int:
         result = await run_forwards(app_name="all")
     if not result.success:
         raise MigrationError(result.message or output.getvalue())
+    # Tables added by later migrations get their data-version triggers too (HTTP caching).
+    from piccolo.engine import engine_finder
+
+    from registry.cache.version import ensure_version_triggers
+
+    await ensure_version_triggers(engine_finder())
     return await applied_migrations() - before

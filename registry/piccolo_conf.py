@@ -16,6 +16,7 @@ APPS = [
     "registry.applications.piccolo_app",
     "registry.reviews.piccolo_app",
     "registry.outbox.piccolo_app",
+    "registry.cache.piccolo_app",
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

@@ -187,3 +187,176 @@ def identity_middleware(app: ASGIApp) -> ASGIApp:
             current_language.reset(token)
 
     return middleware
+
+
+# --- HTTP caching of anonymous pages -------------------------------------------------------------
+# An anonymous GET is answered from the data version (registry.cache.version, bumped by a trigger on
+# every write, in every process): its ETag names (version, minute, language, path and query, Accept),
+# so a write changes it at once; the minute bounds what only time changes ("il y a 3 minutes", a
+# call that closes). Pages are kept in a small in-process LRU; a matching If-None-Match gets a 304.
+# Logged-in responses are never cached or kept (Cache-Control: private, no-store).
+
+CACHE_ENTRIES = 256
+CACHE_MAX_BODY = 2 * 1024 * 1024
+CACHE_SECONDS = 60  # time-dependent wording is at most this old
+UNCACHED_PREFIXES = ("/healthz", "/static/", "/login", "/logout", "/register", "/account", "/manage",
+                     "/admin", "/api/v1/me")
+# Cookies that change nothing a cached page shows (the language is part of the key); any other cookie
+# (a flash message, a session) sends the request to the application.
+NEUTRAL_COOKIES = {CSRF_COOKIE, LANGUAGE_COOKIE}
+
+
+class PageCache:
+    """A bounded LRU of rendered anonymous responses: key -> (status, headers, body)."""
+
+    def __init__(self, size: int = CACHE_ENTRIES) -> None:
+        from collections import OrderedDict
+
+        self.size = size
+        self.entries: OrderedDict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:
+        self.entries[key] = entry
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+def _http_date(moment: datetime) -> str:
+    from email.utils import format_datetime
+
+    return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
+
+
+def _not_modified_since(value: str, last_modified: datetime) -> bool:
+    from email.utils import parsedate_to_datetime
+
+    try:
+        since = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return False
+    return since is not None and since.tzinfo is not None and last_modified.replace(microsecond=0) <= since
+
+
+def http_cache_middleware(app: ASGIApp) -> ASGIApp:
+    """Inside identity_middleware (it needs scope["user"]), outside the CSRF middleware."""
+    cache = PageCache()
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        headers = _headers(scope)
+        path: str = scope.get("path", "")
+        anonymous = scope.get("user") is None and "authorization" not in headers
+        if not anonymous:
+            await app(scope, receive, _private(send))
+            return
+        cookies = _cookies(headers)
+        if (scope["method"] != "GET" or path.startswith(UNCACHED_PREFIXES)
+                or any(name not in NEUTRAL_COOKIES for name in cookies)):
+            await app(scope, receive, send)
+            return
+
+        from registry.cache.version import data_version
+
+        try:
+            version, changed_at = await data_version(scope["litestar_app"].state.engine)
+        except Exception:  # noqa: BLE001 - e.g. a database not migrated yet: no caching, the page decides
+            await app(scope, receive, send)
+            return
+        now = datetime.now(UTC)
+        bucket = int(now.timestamp()) // CACHE_SECONDS
+        language = scope.get("state", {}).get("lang", "fr")
+        raw_key = "\n".join([str(version), str(bucket), language, path,
+                             scope.get("query_string", b"").decode("latin-1"), headers.get("accept", "")])
+        etag = '"' + hashlib.sha256(raw_key.encode()).hexdigest()[:32] + '"'
+        bucket_start = datetime.fromtimestamp(bucket * CACHE_SECONDS, UTC)
+        last_modified = max(changed_at, bucket_start) if changed_at else bucket_start
+        validators = [(b"etag", etag.encode()), (b"last-modified", _http_date(last_modified).encode()),
+                      (b"cache-control", b"public, max-age=0, must-revalidate"),
+                      (b"vary", b"Accept-Language, Cookie")]
+
+        def fresh() -> bool:
+            if "if-none-match" in headers:
+                return etag in [tag.strip().removeprefix("W/") for tag in headers["if-none-match"].split(",")]
+            return "if-modified-since" in headers and _not_modified_since(headers["if-modified-since"],
+                                                                          last_modified)
+
+        cached = cache.get(etag)
+        if cached is not None:
+            status, stored, body = cached
+            if fresh():
+                await send({"type": "http.response.start", "status": 304, "headers": validators})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [*stored, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        started: dict[str, Any] = {}
+        csrf_value = cookies.get(CSRF_COOKIE, "")
+
+        async def buffered(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)  # held until the first body part shows whether it can be kept
+                return
+            if message["type"] != "http.response.body" or not started:
+                await send(message)
+                return
+            if started.get("done"):
+                await send(message)
+                return
+            started["done"] = True
+            body: bytes = message.get("body", b"")
+            response_headers = list(started.get("headers", []))
+            set_cookies = [value for name, value in response_headers if name.lower() == b"set-cookie"]
+            new_csrf = [value.split(b";")[0].partition(b"=")[2] for value in set_cookies
+                        if value.startswith(CSRF_COOKIE.encode() + b"=")]
+            keep = (started["status"] == 200 and not message.get("more_body", False)
+                    and len(body) <= CACHE_MAX_BODY and len(new_csrf) == len(set_cookies)
+                    and not any(name.lower() == b"cache-control" for name, _ in response_headers)
+                    and not any(token and token in body for token in [csrf_value.encode(), *new_csrf]))
+            if not keep:
+                await send({**started, "type": "http.response.start"})
+                await send(message)
+                return
+            stored = [(name, value) for name, value in response_headers
+                      if name.lower() not in {b"set-cookie", b"content-length", b"etag", b"last-modified",
+                                              b"cache-control", b"vary"}] + validators
+            cache.put(etag, (200, stored, body))
+            if fresh():
+                await send({"type": "http.response.start", "status": 304,
+                            "headers": validators + [(name, value) for name, value in response_headers
+                                                     if name.lower() == b"set-cookie"]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            kept = [(name, value) for name, value in response_headers
+                    if name.lower() not in {b"etag", b"last-modified", b"cache-control", b"vary"}]
+            await send({"type": "http.response.start", "status": 200, "headers": kept + validators})
+            await send(message)
+
+        await app(scope, receive, buffered)
+        if started and not started.get("done"):  # a response without a body message
+            await send({**started, "type": "http.response.start"})
+
+    return middleware
+
+
+def _private(send: Send) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            if not any(name.lower() == b"cache-control" for name, _ in headers):
+                headers.append((b"cache-control", b"private, no-store"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
