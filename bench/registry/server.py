@@ -1,24 +1,15 @@
-"""The real app plus a bare Litestar route (/bench/bare), served by uvicorn on 127.0.0.1."""
+"""The real app (app.factory.create_app), one uvicorn worker on 127.0.0.1, access log off (like bare.py)."""
 
 from __future__ import annotations
 
 import sys
 
 import uvicorn
-from litestar import get
-
-
-@get("/bench/bare", include_in_schema=False)
-async def bare() -> dict[str, bool]:
-    return {"ok": True}
 
 
 def main() -> None:
-    from app.factory import create_app
-
-    app = create_app()
-    app.register(bare)
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    uvicorn.run("app.factory:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
+                log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":
