@@ -33,8 +33,8 @@ bench: install
 	scripts/bench.sh
 
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -o app/locale/messages.pot --no-location --sort-output \
-		-k _ -k gettext -k ngettext:1,2 -k invalid:2 -k FieldError:2 -k InvalidInput:1 \
+	$(VENV)/bin/pybabel extract -F babel.cfg -o app/locale/messages.pot --no-location --sort-output --ignore-dirs '.*' \
+		-k _ -k N_ -k gettext -k ngettext:1,2 -k invalid:2 -k FieldError:2 -k InvalidInput:1 \
 		-k NotFound:1 -k Forbidden:1 -k Conflict:1 -k TooManyAttempts:1 -k UnsafeRepositoryURL:2 .
 	if [ -f app/locale/en/LC_MESSAGES/messages.po ]; then \
 		$(VENV)/bin/pybabel update -i app/locale/messages.pot -d app/locale -l en --no-fuzzy-matching; \

@@ -5,6 +5,7 @@ The catalog (.po) is read directly at start-up, so no compile step is needed.
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -77,3 +78,56 @@ def negotiate(query_lang: str | None, cookie_lang: str | None, accept_language: 
         if primary in LANGUAGES and quality > 0:
             weighted.append((-quality, index, primary))
     return sorted(weighted)[0][2] if weighted else DEFAULT_LANGUAGE
+
+
+# Stored French sentences (harvest errors, licence reasons) --------------------------------------
+# Some texts are written once, in French, and kept (a repository's last harvest error). Each is a
+# catalogue message with its parameters filled in, possibly nested ("la liste des %(what)s s'est
+# interrompue page %(page)s : %(reason)s"). `translate_stored` finds the message again and
+# translates it, its parameters too; a text it does not recognise is shown as it is.
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+@cache
+def _stored_patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    patterns = []
+    for french, english in _catalog(language).items():
+        if isinstance(english, tuple) or not _PLACEHOLDER.search(french):
+            continue
+        parts, last, seen = [], 0, set()
+        for match in _PLACEHOLDER.finditer(french):
+            literal = french[last:match.start()].replace("%%", "%")
+            parts.append(re.escape(literal))
+            name = match.group(1)
+            parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+            seen.add(name)
+            last = match.end()
+        parts.append(re.escape(french[last:].replace("%%", "%")))
+        literal_length = len(_PLACEHOLDER.sub("", french))
+        if literal_length >= 3:  # "%(a)s %(b)s" would match anything
+            patterns.append((literal_length, re.compile("".join(parts), re.DOTALL), english))
+    patterns.sort(key=lambda item: -item[0])
+    return tuple((pattern, english) for _, pattern, english in patterns)
+
+
+def translate_stored(text: str | None, *, _depth: int = 0) -> str:
+    """A stored French sentence in the current language (unchanged in French or when unknown)."""
+    if not text:
+        return ""
+    language = current_language.get()
+    if language == DEFAULT_LANGUAGE or _depth > 6:
+        return text
+    found = _catalog(language).get(text)
+    if isinstance(found, str):
+        return found
+    for pattern, english in _stored_patterns(language):
+        match = pattern.fullmatch(text)
+        if match:
+            params = {name: translate_stored(value, _depth=_depth + 1)
+                      for name, value in match.groupdict().items()}
+            try:
+                return english % params
+            except (KeyError, ValueError, TypeError):
+                return text
+    return text

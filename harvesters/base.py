@@ -13,7 +13,7 @@ from typing import ClassVar
 from registry.harvest.records import HarvestResult, Outcome, RepositoryTarget
 
 from .config import HarvestConfig
-from .errors import HarvestError, RateLimitPause, RepositoryGone
+from .errors import N_, HarvestError, RateLimitPause, RepositoryGone
 from .stats import RequestStats
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Harvester(ABC):
             log.exception("harvest of %s crashed", target.url)
             result = HarvestResult(
                 Outcome.FAILED,
-                reason=f"erreur inattendue pendant la collecte ({type(error).__name__})",
+                reason=N_("erreur inattendue pendant la collecte (%(kind)s)") % {"kind": type(error).__name__},
             )
         return result
 

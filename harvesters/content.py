@@ -12,7 +12,7 @@ import nh3
 import yaml
 from markdown_it import MarkdownIt
 
-from .errors import MalformedPayload
+from .errors import N_, MalformedPayload
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
     ["table", "strikethrough"]
@@ -30,15 +30,18 @@ MAX_FILE_BYTES = 1_000_000
 
 def require(payload: Any, key: str, *, forge: str) -> Any:
     if not isinstance(payload, dict):
-        raise MalformedPayload(f"{forge} a renvoyé une réponse inattendue (objet JSON attendu)")
+        raise MalformedPayload(N_("%(forge)s a renvoyé une réponse inattendue (objet JSON attendu)")
+                               % {"forge": forge})
     if key not in payload:
-        raise MalformedPayload(f"{forge} a renvoyé une réponse incomplète : champ « {key} » absent")
+        raise MalformedPayload(N_("%(forge)s a renvoyé une réponse incomplète : champ « %(key)s » absent")
+                               % {"forge": forge, "key": key})
     return payload[key]
 
 
 def require_list(payload: Any, *, forge: str, what: str) -> list[Any]:
     if not isinstance(payload, list):
-        raise MalformedPayload(f"{forge} a renvoyé une réponse inattendue pour {what} (liste attendue)")
+        raise MalformedPayload(N_("%(forge)s a renvoyé une réponse inattendue pour %(what)s (liste attendue)")
+                               % {"forge": forge, "what": what})
     return payload
 
 

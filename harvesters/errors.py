@@ -4,20 +4,41 @@ from __future__ import annotations
 
 from datetime import datetime
 
+
+def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
+    """Marks a message for extraction. Reasons are stored in French, each one a catalogue message
+    with its parameters filled in (`N_("…%(x)s…") % params`); pages show them in the reader's
+    language through app.i18n.translate_stored."""
+    return message
+
+
 _TIMES = {1: "une fois", 2: "deux fois", 3: "trois fois", 4: "quatre fois", 5: "cinq fois"}
+_REPEATED = {1: N_("%(problem)s une fois"), 2: N_("%(problem)s deux fois"), 3: N_("%(problem)s trois fois"),
+             4: N_("%(problem)s quatre fois"), 5: N_("%(problem)s cinq fois")}
 
 
 def times(count: int) -> str:
     return _TIMES.get(count, f"{count} fois")
 
 
+def repeated(problem: str, count: int) -> str:
+    """« GitHub a répondu 502 (erreur du serveur) trois fois »."""
+    return _REPEATED.get(count, N_("%(problem)s %(count)s fois")) % {"problem": problem, "count": count}
+
+
 def status_words(status: int) -> str:
     if status >= 500:
-        return "erreur du serveur"
+        return N_("erreur du serveur")
     return {
-        401: "authentification refusée", 403: "accès refusé", 404: "introuvable",
-        410: "supprimé", 422: "requête refusée", 429: "trop de requêtes",
-    }.get(status, "réponse inattendue")
+        401: N_("authentification refusée"), 403: N_("accès refusé"), 404: N_("introuvable"),
+        410: N_("supprimé"), 422: N_("requête refusée"), 429: N_("trop de requêtes"),
+    }.get(status, N_("réponse inattendue"))
+
+
+def answered(forge: str, status: int) -> str:
+    """« GitHub a répondu 502 (erreur du serveur) »."""
+    return N_("%(forge)s a répondu %(status)s (%(words)s)") % {
+        "forge": forge, "status": status, "words": status_words(status)}
 
 
 class HarvestError(Exception):

@@ -18,7 +18,7 @@ from registry.harvest.urls import UnsafeRepositoryURL
 
 from .base import Harvester
 from .config import HarvestConfig
-from .errors import HarvestError, MalformedPayload, NotFound, RateLimitPause, status_words, times
+from .errors import N_, HarvestError, MalformedPayload, NotFound, RateLimitPause, answered, repeated
 from .stats import RequestStats
 from .transport import RedirectRefused, origin_text
 
@@ -60,8 +60,9 @@ class RateGate:
                     and self.reset_at and now < self.reset_at):
                 self._pause(
                     self.reset_at,
-                    f"quota de requêtes {self.label} presque épuisé ({self.remaining} restantes, "
-                    f"réserve {self.reserve})",
+                    N_("quota de requêtes %(forge)s presque épuisé (%(remaining)s restantes, réserve "
+                       "%(reserve)s)") % {"forge": self.label, "remaining": self.remaining,
+                                          "reserve": self.reserve},
                     now,
                 )
                 raise RateLimitPause(self.pause_reason, self.reset_at)
@@ -135,7 +136,8 @@ class HttpForgeHarvester(Harvester):
             data = json.loads(response.body)
         except ValueError:
             raise MalformedPayload(
-                f"{self.label} a renvoyé une réponse illisible (JSON invalide) pour {urlsplit(url).path}"
+                N_("%(forge)s a renvoyé une réponse illisible (JSON invalide) pour %(path)s")
+                % {"forge": self.label, "path": urlsplit(url).path}
             ) from None
         return Fetched(data, False, response.headers)
 
@@ -156,14 +158,16 @@ class HttpForgeHarvester(Harvester):
             except HarvestError as error:
                 # A half list must not replace the stored one: the repository fails as a whole.
                 state.pop(resource, None)
-                raise type(error)(f"la liste des {what} s'est interrompue page {page} : {error.reason}") from None
+                raise type(error)(N_("la liste des %(what)s s'est interrompue page %(page)s : %(reason)s")
+                                  % {"what": what, "page": page, "reason": error.reason}) from None
             items.extend(self._as_list(fetched.data, what))
             next_url = self._next(fetched.headers)
         return items
 
     def _as_list(self, data: Any, what: str) -> list[Any]:
         if not isinstance(data, list):
-            raise MalformedPayload(f"{self.label} a renvoyé une réponse inattendue pour les {what} (liste attendue)")
+            raise MalformedPayload(N_("%(forge)s a renvoyé une réponse inattendue pour les %(what)s (liste attendue)")
+                                   % {"forge": self.label, "what": what})
         return data
 
     def _next(self, headers: dict[str, str]) -> str | None:
@@ -173,7 +177,8 @@ class HttpForgeHarvester(Harvester):
         url = match.group(1)
         # Never let a forge send us (and our token) elsewhere.
         if urlsplit(url).netloc != urlsplit(self.api_url).netloc:
-            raise MalformedPayload(f"{self.label} a renvoyé un lien de pagination vers un autre hôte")
+            raise MalformedPayload(N_("%(forge)s a renvoyé un lien de pagination vers un autre hôte")
+                                   % {"forge": self.label})
         return url
 
     def _send_with_retries(self, url: str, headers: dict[str, str]) -> RawResponse:
@@ -187,18 +192,20 @@ class HttpForgeHarvester(Harvester):
                 # Nothing was sent to the other host: neither the token nor a cookie.
                 self.stats.count(refused.status)
                 raise HarvestError(
-                    f"{self.label} a redirigé ({refused.status}) vers un autre hôte "
-                    f"({origin_text(refused.target)}) : redirection refusée, nos identifiants "
-                    "ne quittent pas la forge") from None
+                    N_("%(forge)s a redirigé (%(status)s) vers un autre hôte (%(target)s) : redirection "
+                       "refusée, nos identifiants ne quittent pas la forge")
+                    % {"forge": self.label, "status": refused.status,
+                       "target": origin_text(refused.target)}) from None
             except UnsafeRepositoryURL as refused:
-                raise HarvestError(f"adresse refusée : {refused.detail}") from None
+                raise HarvestError(N_("adresse refusée : %(detail)s") % {"detail": refused.detail}) from None
             except requests.exceptions.Timeout:
-                problem = (f"{self.label} n'a pas répondu à temps "
-                           f"(délai de {self.config.timeout_seconds:g} s dépassé)")
+                problem = (N_("%(forge)s n'a pas répondu à temps (délai de %(seconds)s s dépassé)")
+                           % {"forge": self.label, "seconds": f"{self.config.timeout_seconds:g}"})
                 self.stats.count(None)
             except requests.exceptions.ConnectionError as error:
-                cause = "connexion refusée" if "refused" in str(error).lower() else "hôte injoignable"
-                problem = f"connexion à {self.label} impossible ({cause})"
+                cause = N_("connexion refusée") if "refused" in str(error).lower() else N_("hôte injoignable")
+                problem = N_("connexion à %(forge)s impossible (%(cause)s)") % {"forge": self.label,
+                                                                               "cause": cause}
                 self.stats.count(None, rate_limited=False)
             else:
                 self.stats.count(response.status)
@@ -212,22 +219,22 @@ class HttpForgeHarvester(Harvester):
                 if status in (403, 429):
                     wait = self._rate_wait(response, remaining, reset_at)
                     if wait is None:
-                        raise HarvestError(f"{self.label} a répondu {status} ({status_words(status)})")
+                        raise HarvestError(answered(self.label, status))
                     if wait <= self.config.max_wait_seconds and attempt < self.config.max_attempts:
                         self.sleep(wait)
                         continue
                     now = self.clock()
-                    kind = ("quota de requêtes épuisé" if remaining == 0
-                            else "limite secondaire de requêtes atteinte")
+                    kind = (N_("quota de requêtes épuisé") if remaining == 0
+                            else N_("limite secondaire de requêtes atteinte"))
                     raise self.gate.pause(now + timedelta(seconds=wait),
-                                          f"{self.label} : {kind}", now)
+                                          N_("%(forge)s : %(kind)s") % {"forge": self.label, "kind": kind}, now)
                 if status in (404, 410):
-                    raise NotFound(f"{self.label} a répondu {status} ({status_words(status)})", status)
+                    raise NotFound(answered(self.label, status), status)
                 if status < 500:
-                    raise HarvestError(f"{self.label} a répondu {status} ({status_words(status)})")
-                problem = f"{self.label} a répondu {status} ({status_words(status)})"
+                    raise HarvestError(answered(self.label, status))
+                problem = answered(self.label, status)
             if attempt >= self.config.max_attempts:
-                raise HarvestError(f"{problem} {times(attempt)}")
+                raise HarvestError(repeated(problem, attempt))
             self.backoff(attempt)
 
     def _rate_wait(self, response: RawResponse, remaining: int | None,

@@ -17,6 +17,7 @@ from registry.harvest.urls import UnsafeRepositoryURL, check_repository_url, for
 
 from .base import Harvester, utcnow
 from .config import HarvestConfig
+from .errors import N_
 from .stats import RequestStats
 from .store import Progress, ResultWriter
 
@@ -104,7 +105,8 @@ async def _run(
             try:
                 harvester = harvesters.for_target(target)
             except UnsafeRepositoryURL as error:
-                result = HarvestResult(Outcome.FAILED, reason=f"adresse refusée : {error.detail}")
+                result = HarvestResult(Outcome.FAILED,
+                                       reason=N_("adresse refusée : %(detail)s") % {"detail": error.detail})
             else:
                 result = await loop.run_in_executor(pool, harvester.harvest, target, full)
         await writer.put(target, result)

@@ -56,8 +56,9 @@ class AccountPages(Controller):
             refused.headers["Retry-After"] = str(error.retry_after)
             return refused
         except InvalidInput as error:
+            unverified = any(item.message == accounts.UNVERIFIED for item in error.errors)
             return page("accounts/login.html", request, status_code=422, values=values,
-                        errors=field_errors(error))
+                        errors=field_errors(error), unverified=unverified)
         # A fresh session id at every login, whatever the browser had before (fixation).
         if old := request.cookies.get(SESSION_COOKIE):
             await accounts.end_session(old)
@@ -88,32 +89,61 @@ class AccountPages(Controller):
         data = await form_data(request)
         values = {k: data.get(k, "") for k in ("name", "email", "organisation")}
         try:
-            if data.get("password", "") != data.get("password_confirm", ""):
-                raise InvalidInput("", [FieldError("password_confirm",
-                                                   "Les deux mots de passe ne sont pas identiques.")])
             # The account, its link and the mail carrying it are saved together, or not at all.
             async with write_transaction(engine_finder()):
                 user = await accounts.create_user(
                     email=data.get("email", ""), name=data.get("name", ""),
                     password=data.get("password", ""), roles=["applicant"],
-                    organisation=data.get("organisation", ""))
-                token = await accounts.issue_email_token(user.id, purpose="verify", hours=48)
-                await mailer.send(to=user.email, template="verify_email", language=current_language.get(),
-                                  context={"name": user.name, "link": f"{settings.base_url}/verify?token={token}"},
-                                  secret=True, object_type="user", object_id=user.id)
+                    organisation=data.get("organisation", ""),
+                    password_confirm=data.get("password_confirm", ""))
+                await send_verification(settings, mailer, user, language=current_language.get())
         except InvalidInput as error:
             return page("accounts/register.html", request, status_code=422, values=values,
-                        errors=field_errors(error))
+                        errors=in_form_order(field_errors(error), REGISTER_FIELDS))
         return page("accounts/check_email.html", request, email=user.email)
 
     @get("/verify")
     async def verify(self, request: Request, token: FromQuery[str] = "") -> Template | Redirect:
         try:
             await accounts.verify_email(token)
+        except accounts.LinkAlreadyUsed as error:
+            return page("accounts/link_invalid.html", request, status_code=200, message=_(error.detail),
+                        already_verified=True, purpose="verify")
         except InvalidInput as error:
             return page("accounts/link_invalid.html", request, status_code=400,
-                        message=_(error.detail))
+                        message=_(error.detail), already_verified=False, purpose="verify")
         return redirect_with_flash("/login", "email_verified")
+
+    @get("/verify/resend", name="verify_resend")
+    async def resend_form(self, request: Request, email: FromQuery[str] = "") -> Template:
+        return page("accounts/verify_resend.html", request, values={"email": email}, errors={},
+                    sent=False)
+
+    @post("/verify/resend")
+    async def resend(self, request: Request) -> Template:
+        """A new verification link; the same answer whether or not the address has an account."""
+        settings, mailer = settings_of(request), mailer_of(request)
+        data = await form_data(request)
+        email = data.get("email", "")
+        if not email.strip():
+            return page("accounts/verify_resend.html", request, status_code=422, values={"email": ""},
+                        errors={"email": _("L'adresse électronique est obligatoire.")}, sent=False)
+        try:
+            async with write_transaction(engine_finder()):
+                found = await accounts.resend_verification(
+                    email, client=client_address(request),
+                    per_client=settings.login_attempts_per_client,
+                    window_seconds=settings.rate_limit_window_seconds)
+                if found:
+                    user, token = found
+                    await send_verification(settings, mailer, user, token=token,
+                                            language=user.locale or current_language.get())
+        except TooManyAttempts as error:
+            refused = page("accounts/verify_resend.html", request, status_code=429,
+                           values={"email": email}, errors={"form": _(error.detail)}, sent=False)
+            refused.headers["Retry-After"] = str(error.retry_after)
+            return refused
+        return page("accounts/verify_resend.html", request, values={}, errors={}, sent=True)
 
     @get("/password/forgot")
     async def forgot_form(self, request: Request) -> Template:
@@ -154,8 +184,7 @@ class AccountPages(Controller):
         token = data.get("token", "")
         try:
             if data.get("password", "") != data.get("password_confirm", ""):
-                raise InvalidInput("", [FieldError("password_confirm",
-                                                   "Les deux mots de passe ne sont pas identiques.")])
+                raise InvalidInput("", [FieldError("password_confirm", accounts.PASSWORDS_DIFFER)])
             await accounts.reset_password(token, data.get("password", ""))
         except InvalidInput as error:
             return page("accounts/reset.html", request, status_code=422, token=token,
@@ -206,6 +235,24 @@ class ProfilePages(Controller):
     async def revoke_token(self, request: Request, token_id: FromPath[int]) -> Redirect:
         await accounts.revoke_api_token(request.user.id, token_id, actor=request.user)
         return redirect_with_flash("/account/tokens", "token_revoked")
+
+
+REGISTER_FIELDS = ("name", "email", "organisation", "password", "password_confirm")
+
+
+def in_form_order(errors: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:
+    """The error summary lists the fields in the order of the form."""
+    rank = {name: index for index, name in enumerate(fields)}
+    return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(fields))))
+
+
+async def send_verification(settings: Settings, mailer: OutboxMailer, user: accounts.User, *,
+                            language: str, token: str | None = None) -> None:
+    """Queues the verification mail (through the outbox, in the caller's transaction)."""
+    token = token or await accounts.issue_email_token(user.id, purpose="verify", hours=48)
+    await mailer.send(to=user.email, template="verify_email", language=language,
+                      context={"name": user.name, "link": f"{settings.base_url}/verify?token={token}"},
+                      secret=True, object_type="user", object_id=user.id)
 
 
 def settings_of(request: Request) -> Settings:

@@ -24,7 +24,7 @@ from registry.harvest.urls import (
 
 from ..base import Harvester
 from ..content import assemble_files, files_to_fetch, interesting_files, parse_time
-from ..errors import HarvestError, RepositoryGone, times
+from ..errors import N_, HarvestError, RepositoryGone, repeated
 from .refs import RemoteRefs, parse_ls_remote
 
 _GONE_HINTS = ("not found", " 404", " 410", "does not appear to be a git repository")
@@ -75,15 +75,15 @@ class GitHarvester(Harvester):
             parsed = check_repository_url(url, allowed_hosts=self.config.allowed_hosts(),
                                           allow_loopback=self.config.allow_loopback)
         except UnsafeRepositoryURL as error:
-            raise HarvestError(f"adresse refusée : {error.detail}") from None
+            raise HarvestError(N_("adresse refusée : %(detail)s") % {"detail": error.detail}) from None
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
             addresses = resolve_public_addresses(parsed.host, port, url=url,
                                                  allow_loopback=self.config.allow_loopback)
         except UnsafeRepositoryURL as error:
-            raise HarvestError(f"adresse refusée : {error.detail}") from None
+            raise HarvestError(N_("adresse refusée : %(detail)s") % {"detail": error.detail}) from None
         except OSError:
-            raise HarvestError(f"l'hôte « {parsed.host} » est introuvable (DNS)") from None
+            raise HarvestError(N_("l'hôte « %(host)s » est introuvable (DNS)") % {"host": parsed.host}) from None
         if parse_ip_host(parsed.host) is not None:
             return url, []  # an address literal: nothing to resolve
         listed = ",".join(f"[{a}]" if a.version == 6 else str(a) for a in addresses)
@@ -119,22 +119,23 @@ class GitHarvester(Harvester):
                     timeout=self.config.timeout_seconds * 3,
                 )
             except subprocess.TimeoutExpired:
-                problem = "le serveur Git n'a pas répondu à temps"
+                problem = N_("le serveur Git n'a pas répondu à temps")
             else:
                 if done.returncode == 0:
                     return done.stdout
                 message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
                 lowered = done.stderr.lower()
                 if redirect := _REDIRECT.search(done.stderr):
-                    raise HarvestError(f"le serveur Git a répondu par une redirection ({redirect.group(1)}) : "
-                                       "redirection refusée, la collecte ne suit aucune redirection")
+                    raise HarvestError(N_("le serveur Git a répondu par une redirection (%(status)s) : "
+                                          "redirection refusée, la collecte ne suit aucune redirection")
+                                       % {"status": redirect.group(1)})
                 if any(hint in lowered for hint in _GONE_HINTS):
-                    raise RepositoryGone("le dépôt Git est introuvable ; données conservées")
-                problem = f"le serveur Git a refusé la requête ({message[:160]})"
+                    raise RepositoryGone(N_("le dépôt Git est introuvable ; données conservées"))
+                problem = N_("le serveur Git a refusé la requête (%(detail)s)") % {"detail": message[:160]}
                 if "refused" in lowered:
-                    problem = "connexion au serveur Git impossible (connexion refusée)"
+                    problem = N_("connexion au serveur Git impossible (connexion refusée)")
             if attempt >= self.config.max_attempts:
-                raise HarvestError(f"{problem} {times(attempt)}")
+                raise HarvestError(repeated(problem, attempt))
             self.backoff(attempt)
 
     def _ls_remote(self, url: str, pin: list[str]) -> RemoteRefs:

@@ -14,7 +14,7 @@ from registry.harvest.urls import check_repository_url
 
 from ..config import HarvestConfig
 from ..content import assemble_files, files_to_fetch, interesting_files
-from ..errors import NotFound, RepositoryGone
+from ..errors import N_, NotFound, RepositoryGone
 from ..http import HttpForgeHarvester, RawResponse
 from ..stats import RequestStats
 from ..transport import GuardedAdapter
@@ -86,8 +86,8 @@ class GitHubHarvester(HttpForgeHarvester):
         try:
             repo = self.get(base, state=state, resource="repo")
         except NotFound as missing:
-            raise RepositoryGone(f"le dépôt n'existe plus sur GitHub ({missing.status}) ; "
-                                 "données conservées") from None
+            raise RepositoryGone(N_("le dépôt n'existe plus sur GitHub (%(status)s) ; données conservées")
+                                 % {"status": missing.status}) from None
         if repo.not_modified and not full:
             return HarvestResult(Outcome.UNCHANGED, validators=state)
         record = mapping.map_repository(repo.data) if not repo.not_modified else RepositoryRecord()
@@ -106,12 +106,12 @@ class GitHubHarvester(HttpForgeHarvester):
         if not languages.not_modified:
             record.languages = mapping.map_languages(languages.data)
         tags_page = self.get_list(f"{base}/tags?per_page=100", state=state, resource="tags",
-                                  what="étiquettes")
+                                  what=N_("étiquettes"))
         if tags_page is not None:
             state["tag_commits"] = mapping.map_tags(tags_page)
         tag_commits: dict[str, str] = state.get("tag_commits", {})
         releases_page = self.get_list(f"{base}/releases?per_page=100", state=state,
-                                      resource="releases", what="versions")
+                                      resource="releases", what=N_("versions"))
         if releases_page is not None:
             releases = [mapping.map_release(p, tag_commits) for p in releases_page]
             record.releases = [r for r in releases if r is not None]

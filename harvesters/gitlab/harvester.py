@@ -17,7 +17,7 @@ from registry.harvest.urls import check_repository_url
 
 from ..config import HarvestConfig
 from ..content import assemble_files, decode_text, files_to_fetch, interesting_files
-from ..errors import NotFound, RepositoryGone
+from ..errors import N_, NotFound, RepositoryGone
 from ..http import HttpForgeHarvester, RawResponse
 from ..stats import RequestStats
 from ..transport import guarded_session
@@ -68,8 +68,8 @@ class GitLabHarvester(HttpForgeHarvester):
             project = self.get(f"/projects/{project_ref}?license=true", state=state,
                                resource="project")
         except NotFound as missing:
-            raise RepositoryGone(f"le projet n'existe plus sur {self.label} ({missing.status}) ; "
-                                 "données conservées") from None
+            raise RepositoryGone(N_("le projet n'existe plus sur %(forge)s (%(status)s) ; données conservées")
+                                 % {"forge": self.label, "status": missing.status}) from None
         if project.not_modified and not full:
             return HarvestResult(Outcome.UNCHANGED, validators=state)
         record = (mapping.map_project(project.data, forge=self.label)
@@ -90,11 +90,11 @@ class GitLabHarvester(HttpForgeHarvester):
         if not languages.not_modified:
             record.languages = mapping.map_languages(languages.data, forge=self.label)
         releases = self.get_list(f"{base}/releases?per_page=100", state=state,
-                                 resource="releases", what="versions")
+                                 resource="releases", what=N_("versions"))
         if releases is not None:
             record.releases = [mapping.map_release(p, forge=self.label) for p in releases]
         tags = self.get_list(f"{base}/repository/tags?per_page=100", state=state,
-                             resource="tags", what="étiquettes")
+                             resource="tags", what=N_("étiquettes"))
         if tags is not None:
             record.tag_releases = [mapping.map_tag(t, web_url=web_url, forge=self.label) for t in tags]
         branch = record.default_branch or target.default_branch

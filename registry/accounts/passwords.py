@@ -12,6 +12,11 @@ else:
 MIN_LENGTH = 12
 
 
+def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -31,10 +36,11 @@ def needs_rehash(password_hash: str) -> bool:
 
 def password_problem(password: str) -> str | None:
     """The rule a new password breaks, in French, or None."""
+    # Literal messages (MIN_LENGTH is 12), so that the catalogue translates them where they are shown.
     if len(password) < MIN_LENGTH:
-        return f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères."
+        return N_("Le mot de passe doit compter au moins 12 caractères.")
     if len(password) > 1000:
-        return "Le mot de passe est trop long (1000 caractères au plus)."
+        return N_("Le mot de passe est trop long (1000 caractères au plus).")
     if len(set(password)) < 5:
-        return "Le mot de passe est trop répétitif."
+        return N_("Le mot de passe est trop répétitif.")
     return None

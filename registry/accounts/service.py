@@ -26,6 +26,20 @@ TOKEN_PREFIX = "ami_"  # noqa: S105 - a public prefix, not a secret
 _DUMMY_HASH = hash_password("not-a-real-password-used-for-timing-only")
 
 
+def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+PASSWORDS_DIFFER = N_("Les deux mots de passe ne sont pas identiques.")
+UNVERIFIED = N_("Confirmez d'abord votre adresse : suivez le lien reçu par courriel.")
+LINK_ALREADY_USED = N_("Ce lien a déjà été utilisé : votre adresse est vérifiée, vous pouvez vous connecter.")
+
+
+class LinkAlreadyUsed(InvalidInput):
+    """A verification link followed twice, on an account whose address is verified."""
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -83,7 +97,8 @@ async def actor_for(user: User, *, token_id: int | None = None) -> Actor:
 
 async def create_user(*, email: str, name: str, password: str | None, roles: list[str],
                       verified: bool = False, organisation: str = "",
-                      actor: Actor | None = None) -> User:
+                      actor: Actor | None = None, password_confirm: str | None = None) -> User:
+    """Every broken rule is reported at once (one FieldError per field), the confirmation too."""
     errors: list[FieldError] = []
     try:
         email = check_email(email)
@@ -96,6 +111,8 @@ async def create_user(*, email: str, name: str, password: str | None, roles: lis
         errors.append(FieldError("name", "Le nom est trop long (200 caractères au plus)."))
     if password is not None and (problem := password_problem(password)):
         errors.append(FieldError("password", problem))
+    if password_confirm is not None and password_confirm != password:
+        errors.append(FieldError("password_confirm", PASSWORDS_DIFFER))
     try:
         roles = check_roles(roles)
     except InvalidInput as error:
@@ -170,7 +187,7 @@ async def authenticate(email: str, password: str, *, client: str, per_account: i
                            [FieldError("password", "Adresse électronique ou mot de passe incorrect.")])
     await ratelimit.release(hits)
     if user.email_verified_at is None:
-        raise invalid("email", "Confirmez d'abord votre adresse : suivez le lien reçu par courriel.")
+        raise invalid("email", UNVERIFIED)
     await ratelimit.clear_hits(limits[0].key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -370,7 +387,18 @@ async def _void_email_tokens(user_id: int, *, purpose: str) -> int:
 
 
 async def verify_email(token: str) -> User:
-    user = await _consume_email_token(token, purpose="verify")
+    """Marks the address verified. A link already used on an account now verified raises
+    LinkAlreadyUsed (the page then says so and offers to log in) rather than a plain "invalid"."""
+    try:
+        user = await _consume_email_token(token, purpose="verify")
+    except InvalidInput:
+        row = await EmailToken.select(EmailToken.user, EmailToken.used_at).where(
+            (EmailToken.token_hash == _sha256(token)) & (EmailToken.purpose == "verify")).first()
+        if row is not None and row["used_at"] is not None:
+            owner = await User.objects().get(User.id == row["user"])
+            if owner is not None and owner.email_verified_at is not None:
+                raise LinkAlreadyUsed(LINK_ALREADY_USED, [FieldError("token", LINK_ALREADY_USED)]) from None
+        raise
     if user.email_verified_at is None:
         user.email_verified_at = _now()
         await user.save([User.email_verified_at])
@@ -404,6 +432,37 @@ async def start_password_reset(email: str, *, client: str, per_client: int,
     async with write_transaction(EmailToken._meta.db):
         await _void_email_tokens(user.id, purpose="reset")
         return user, await issue_email_token(user.id, purpose="reset", hours=2)
+
+
+async def resend_verification(email: str, *, client: str, per_client: int,
+                              window_seconds: int) -> tuple[User, str] | None:
+    """A new verification link for an unverified account, or None (unknown address, already
+    verified, or too many links for this address: the page says the same in every case).
+
+    Limited like password resets: per client address (TooManyAttempts) and 3 per address and window.
+    Only the newest link works: issuing one voids the account's earlier verification links.
+    """
+    try:
+        await ratelimit.reserve([ratelimit.Limit(f"verify:client:{client}", per_client)],
+                                window_seconds=window_seconds)
+    except ratelimit.LimitReached as reached:
+        error = TooManyAttempts("Trop de demandes de lien de confirmation. Réessayez plus tard.")
+        error.retry_after = reached.retry_after
+        raise error from None
+    email = normalise_email(email)
+    if not email:
+        return None
+    try:
+        await ratelimit.reserve([ratelimit.Limit(f"verify:account:{email}", 3)],
+                                window_seconds=window_seconds)
+    except ratelimit.LimitReached:
+        return None
+    user = await User.objects().get(User.email == email)
+    if user is None or not user.is_active or user.email_verified_at is not None:
+        return None
+    async with write_transaction(EmailToken._meta.db):
+        await _void_email_tokens(user.id, purpose="verify")
+        return user, await issue_email_token(user.id, purpose="verify", hours=48)
 
 
 async def reset_password(token: str, new_password: str) -> User:

@@ -11,7 +11,7 @@ from registry.db import write_transaction
 from registry.projects.tables import LicenceFinding, Release, Repository
 
 from .records import HarvestResult, Outcome, ReleaseRecord, RepositoryRecord
-from .timefmt import french_time
+from .timefmt import N_, french_time
 
 GONE_RECHECK = timedelta(days=1)
 MAX_BACKOFF = timedelta(days=1)
@@ -63,7 +63,8 @@ async def ingest_repository(
         if result.outcome is Outcome.FAILED:
             failures = row["consecutive_failures"] + 1
             next_at = now + failure_backoff(failures, interval=check_interval)
-            reason = f"{result.reason} ; nouvel essai {french_time(next_at, now=now)}"
+            reason = N_("%(reason)s ; nouvel essai %(when)s") % {
+                "reason": result.reason, "when": french_time(next_at, now=now)}
             await _update(repository_id, last_attempt_at=now, last_error=reason,
                           last_error_at=now, consecutive_failures=failures, next_attempt_at=next_at)
             return IngestReport(outcome=Outcome.FAILED, next_attempt_at=next_at)

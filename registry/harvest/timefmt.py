@@ -6,16 +6,24 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
+    """Marks a message for extraction; stored reasons are translated where they are shown."""
+    return message
+
+
 _MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    N_("janvier"), N_("février"), N_("mars"), N_("avril"), N_("mai"), N_("juin"),
+    N_("juillet"), N_("août"), N_("septembre"), N_("octobre"), N_("novembre"), N_("décembre"),
 )
 
 
 def french_time(moment: datetime, *, now: datetime) -> str:
     """'à 14 h 05' today, 'le 3 décembre à 14 h 05' another day."""
     local = moment.astimezone(PARIS)
-    clock = f"{local.hour} h {local.minute:02d}"
+    clock = {"hour": local.hour, "minute": f"{local.minute:02d}"}
     if local.date() == now.astimezone(PARIS).date():
-        return f"à {clock}"
-    return f"le {local.day} {_MONTHS[local.month - 1]} à {clock}"
+        return N_("à %(hour)s h %(minute)s") % clock
+    return N_("le %(day)s %(month)s à %(hour)s h %(minute)s") % {
+        "day": local.day, "month": _MONTHS[local.month - 1], **clock}

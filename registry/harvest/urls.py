@@ -28,6 +28,11 @@ _IPV4_PART = re.compile(r"^(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
+    """Marks a message for extraction; stored reasons are translated where they are shown."""
+    return message
+
+
 class UnsafeRepositoryURL(ValueError):
     """The URL is refused; `detail` says why, in French."""
 
@@ -115,13 +120,13 @@ def address_problem(address: IPAddress) -> str | None:
     inner = _embedded_ipv4(address)
     if inner is not None and (problem := address_problem(inner)) is not None:
         return problem
-    for flag, words in (("is_unspecified", "non spécifiée"), ("is_loopback", "de bouclage"),
-                        ("is_link_local", "de lien local"), ("is_multicast", "de multidiffusion"),
-                        ("is_private", "privée"), ("is_reserved", "réservée")):
+    for flag, words in (("is_unspecified", N_("non spécifiée")), ("is_loopback", N_("de bouclage")),
+                        ("is_link_local", N_("de lien local")), ("is_multicast", N_("de multidiffusion")),
+                        ("is_private", N_("privée")), ("is_reserved", N_("réservée"))):
         if getattr(address, flag):
             return words
     if not address.is_global:
-        return "non publique"
+        return N_("non publique")
     return None
 
 
@@ -160,7 +165,8 @@ def resolve_public_addresses(host: str, port: int, *, allow_loopback: bool = Fal
             problem = address_problem(address)
             if problem is not None:
                 raise UnsafeRepositoryURL(
-                    url or host, f"l'hôte « {host} » mène à une adresse {problem} ({address})")
+                    url or host, N_("l'hôte « %(host)s » mène à une adresse %(problem)s (%(address)s)")
+                    % {"host": host, "problem": problem, "address": address})
     return addresses
 
 
@@ -190,16 +196,19 @@ def check_repository_url(
     private = is_private_address(host)
     loopback_ok = allow_loopback and private
     if parts.scheme != "https" and not (loopback_ok and parts.scheme == "http"):
-        raise UnsafeRepositoryURL(url, f"seules les adresses https sont acceptées (reçu « {parts.scheme} »)")
+        raise UnsafeRepositoryURL(url, N_("seules les adresses https sont acceptées (reçu « %(scheme)s »)")
+                                  % {"scheme": parts.scheme})
     if private and not allow_loopback:
         literal = parse_ip_host(host)
         decoded = (_embedded_ipv4(literal) or literal) if literal is not None else None
         shown = f" ({decoded})" if decoded is not None and str(decoded) != host else ""
-        raise UnsafeRepositoryURL(url, f"l'hôte « {host} » est une adresse locale ou privée{shown}")
+        raise UnsafeRepositoryURL(url, N_("l'hôte « %(host)s » est une adresse locale ou privée%(shown)s")
+                                  % {"host": host, "shown": shown})
     if port is not None and port != 443 and not loopback_ok:
-        raise UnsafeRepositoryURL(url, f"le port {port} n'est pas accepté (https standard seulement)")
+        raise UnsafeRepositoryURL(url, N_("le port %(port)s n'est pas accepté (https standard seulement)")
+                                  % {"port": port})
     if allowed_hosts and host not in allowed_hosts and not loopback_ok:
-        raise UnsafeRepositoryURL(url, f"l'hôte « {host} » n'est pas une forge autorisée")
+        raise UnsafeRepositoryURL(url, N_("l'hôte « %(host)s » n'est pas une forge autorisée") % {"host": host})
     path = parts.path.strip("/")
     if path.endswith(".git"):
         path = path[: -len(".git")]
@@ -243,7 +252,8 @@ class UrlPolicy:
         try:
             resolve_public_addresses(parsed.host, parsed.port or 443, url=url)
         except OSError:
-            raise UnsafeRepositoryURL(url, f"l'hôte « {parsed.host} » est introuvable (DNS)") from None
+            raise UnsafeRepositoryURL(url, N_("l'hôte « %(host)s » est introuvable (DNS)")
+                                      % {"host": parsed.host}) from None
         return parsed
 
 

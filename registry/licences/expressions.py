@@ -35,13 +35,26 @@ AUTHORISED: frozenset[str] = frozenset(
 _CUSTOM = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+$")
 
 
-class InvalidExpression(ValueError):
-    """An SPDX expression that cannot be parsed or names an unknown licence."""
+def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
+    """Marks a message for extraction; it is translated where it is shown (translate_stored)."""
+    return message
 
-    def __init__(self, expression: str, message: str) -> None:
+
+class InvalidExpression(ValueError):
+    """An SPDX expression that cannot be parsed or names an unknown licence.
+
+    `message`: English, with the library's own words; `sentence`: our French sentence, a catalogue
+    message with its parameters filled in (pages translate it); `detail`: the library's text alone,
+    shown second if at all.
+    """
+
+    def __init__(self, expression: str, message: str, sentence: str = "", detail: str = "") -> None:
         super().__init__(message)
         self.expression = expression
         self.message = message
+        self.sentence = sentence or N_("« %(expression)s » n'est pas une expression de licence SPDX valide") % {
+            "expression": expression.strip()}
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -59,23 +72,29 @@ def licensing() -> Licensing:
 def _parse(text: str) -> Any:
     source = " ".join(text.split())
     if not source:
-        raise InvalidExpression(text, "The licence expression is empty.")
+        raise InvalidExpression(text, "The licence expression is empty.", N_("L'expression de licence est vide"))
     lic = licensing()
     try:
         parsed = lic.parse(source, validate=False, strict=True)
     except ExpressionError as error:
-        raise InvalidExpression(text, f"Invalid SPDX expression {source!r}: {str(error).rstrip('.')}.") from error
+        raise InvalidExpression(text, f"Invalid SPDX expression {source!r}: {str(error).rstrip('.')}.",
+                                detail=str(error).rstrip(".")) from error
     unknown = [k for k in lic.unknown_license_keys(parsed) if not _CUSTOM.match(k)]
     if unknown:
         names = ", ".join(unknown)
-        raise InvalidExpression(text, f"Unknown SPDX licence identifier(s) in {source!r}: {names}.")
+        raise InvalidExpression(text, f"Unknown SPDX licence identifier(s) in {source!r}: {names}.",
+                                N_("identifiant(s) de licence SPDX inconnu(s) : %(names)s") % {"names": names})
     for symbol in lic.license_symbols(parsed, decompose=False):
         if isinstance(symbol, LicenseWithExceptionSymbol):
             if not getattr(symbol.exception_symbol, "is_exception", False):
                 name = symbol.exception_symbol.key
-                raise InvalidExpression(text, f"{name} is not an SPDX licence exception (after WITH).")
+                raise InvalidExpression(
+                    text, f"{name} is not an SPDX licence exception (after WITH).",
+                    N_("%(name)s n'est pas une exception de licence SPDX (attendue après WITH)") % {"name": name})
         elif getattr(symbol, "is_exception", False):
-            raise InvalidExpression(text, f"{symbol.key} is an exception and can only follow WITH.")
+            raise InvalidExpression(
+                text, f"{symbol.key} is an exception and can only follow WITH.",
+                N_("%(name)s est une exception de licence : elle ne peut venir qu'après WITH") % {"name": symbol.key})
     return parsed
 
 
@@ -89,22 +108,25 @@ def normalise_expression(text: str) -> str:
 
 def _leaf(key: str, policy: frozenset[str]) -> tuple[bool, str, str]:
     if key in policy:
-        return True, f"{key} is on the authorised list", f"{key} figure sur la liste des licences autorisées"
+        return True, f"{key} is on the authorised list", N_("%(key)s figure sur la liste des licences autorisées") % {
+            "key": key}
     later = key.removesuffix("-only") + "-or-later"
     if key.endswith("-only") and later in policy:
         return (
             True,
             f"{key} is accepted as the -only variant of {later}, which is on the authorised list",
-            f"{key} est acceptée comme variante -only de {later}, qui figure sur la liste des licences autorisées",
+            N_("%(key)s est acceptée comme variante -only de %(later)s, qui figure sur la liste des licences "
+               "autorisées") % {"key": key, "later": later},
         )
     if _CUSTOM.match(key):
         return (
             False,
             f"{key} is a custom licence reference (LicenseRef-), not on the authorised list",
-            f"{key} est une référence de licence non standard (LicenseRef-), "
-            "absente de la liste des licences autorisées",
+            N_("%(key)s est une référence de licence non standard (LicenseRef-), absente de la liste des "
+               "licences autorisées") % {"key": key},
         )
-    return False, f"{key} is not on the authorised list", f"{key} ne figure pas sur la liste des licences autorisées"
+    return False, f"{key} is not on the authorised list", N_(
+        "%(key)s ne figure pas sur la liste des licences autorisées") % {"key": key}
 
 
 def _evaluate(node: Any, policy: frozenset[str]) -> tuple[bool, str, str]:
@@ -112,7 +134,8 @@ def _evaluate(node: Any, policy: frozenset[str]) -> tuple[bool, str, str]:
         ok, en, fr = _leaf(node.license_symbol.key, policy)
         exc = node.exception_symbol.key
         if ok:
-            return ok, f"{en}; the exception {exc} keeps it compliant", f"{fr} ; l'exception {exc} la laisse conforme"
+            return ok, f"{en}; the exception {exc} keeps it compliant", N_(
+                "%(reason)s ; l'exception %(exception)s la laisse conforme") % {"reason": fr, "exception": exc}
         return ok, f"{en} (exception {exc})", f"{fr} (exception {exc})"
     if isinstance(node, LicenseSymbol):
         return _leaf(node.key, policy)
@@ -123,7 +146,7 @@ def _evaluate(node: Any, policy: frozenset[str]) -> tuple[bool, str, str]:
             return (
                 True,
                 f"{chosen[1]} (one authorised alternative is enough)",
-                f"{chosen[2]} (une alternative autorisée suffit)",
+                N_("%(reason)s (une alternative autorisée suffit)") % {"reason": chosen[2]},
             )
         return False, "; ".join(r[1] for r in results), " ; ".join(r[2] for r in results)
     if isinstance(node, AND):

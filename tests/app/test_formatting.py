@@ -28,6 +28,6 @@ def test_dates_are_shown_in_paris_time():
     token = current_language.set("fr")
     try:
         # 29 March 2026, 01:30 UTC is 03:30 in Paris (summer time began at 02:00).
-        assert _when(datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "short") == "29/03/2026 03:30"
+        assert _when(datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "short") == "29 mars 2026 à 03:30"
     finally:
         current_language.reset(token)
