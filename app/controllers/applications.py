@@ -10,21 +10,38 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from piccolo.engine import engine_finder
 
+from app.controllers.registry_pages import LABEL_CATEGORIES
+from app.i18n import current_language, translate_stored
 from app.i18n import gettext as _
+from app.timefmt import format_when
 from app.web.files import file_response, upload_limit
-from app.web.forms import field_errors, form_lists, redirect_with_flash, uploaded_file
+from app.web.forms import (
+    confirmation_page,
+    confirmed,
+    field_errors,
+    form_lists,
+    redirect_with_flash,
+    uploaded_file,
+)
 from app.web.guards import requires_login, requires_role
 from app.web.middleware import received_at
+from app.web.receipt_pdf import receipt_pdf
 from app.web.templating import page
 from registry.accounts.permissions import is_staff
 from registry.accounts.tables import User
 from registry.applications import queries, service
 from registry.applications.attachments import add_attachment, attachment_for, attachments_of, remove_attachment
 from registry.applications.permissions import NOT_FOUND, application_for, can_manage_team, is_applicant
-from registry.applications.service import ApplicationInput
+from registry.applications.service import ApplicationInput, pending_of
 from registry.applications.state import STATE_LABELS, can_be_reopened, can_be_withdrawn
-from registry.applications.submission import Receipt, submit_application, versions_of
-from registry.applications.tables import Application, CoApplicant
+from registry.applications.submission import (
+    ATTESTATION,
+    Receipt,
+    submission_problems,
+    submit_application,
+    versions_of,
+)
+from registry.applications.tables import Application, ApplicationVersion, CoApplicant
 from registry.applications.validation import UrlPolicy
 from registry.calls.jsonfield import json_list
 from registry.calls.paris import PARIS
@@ -69,10 +86,11 @@ async def notify_submission(request: Request, receipt: Receipt) -> None:
                      "link": f"{settings.base_url}/applications/{receipt.application_id}/receipt"})
 
 
-async def submit_and_notify(request: Request, application_id: int) -> Receipt:
+async def submit_and_notify(request: Request, application_id: int, *, attestation: str = "") -> Receipt:
     """The submission, its audit entry and its receipt mails commit together."""
     async with write_transaction(engine_finder()):
-        receipt = await submit_application(application_id, actor=request.user, now=received_at(request))
+        receipt = await submit_application(application_id, actor=request.user, now=received_at(request),
+                                           attestation=attestation)
         await notify_submission(request, receipt)
     return receipt
 
@@ -127,13 +145,47 @@ async def stored_values(application: Any) -> dict[str, Any]:
             "labels": await queries.label_slugs(application.id)}
 
 
+def form_name(field: str) -> str:
+    """Form ids use org_* names; the domain names organisation fields like the API does."""
+    return field.replace("organisation.", "org_")
+
+
+def raw_form_value(field: str, raw: Any) -> Any:
+    if field == "repositories":
+        return "\n".join(raw) if isinstance(raw, list) else str(raw)
+    if field == "labels":
+        return list(raw) if isinstance(raw, list) else []
+    return "" if raw is None else str(raw)
+
+
+async def draft_values(application: Any) -> dict[str, Any]:
+    """What the applicant last typed: stored values, with invalid ones kept as typed in their place."""
+    values = await stored_values(application)
+    for field, item in pending_of(application).items():
+        values[form_name(field)] = raw_form_value(field, item.get("raw"))
+    return values
+
+
+def draft_errors(application: Any) -> dict[str, str]:
+    # translate_stored: stored messages may be catalogue messages with their parameters filled in.
+    return {form_name(field): translate_stored(item["message"]) for field, item in pending_of(application).items()}
+
+
 async def form_page(request: Request, application: Any, values: dict[str, Any], errors: dict[str, str], *,
                     status_code: int = 200, missing: list | None = None, notice: str = "") -> Template:
     call = await Call.objects().where(Call.id == application.call).first()
     all_labels = await Label.select().order_by(Label.category).order_by(Label.position)
+    english = current_language.get() == "en"
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for label in all_labels:
+        groups.setdefault(label["category"], []).append(
+            (label["slug"], label["name_en"] if english and label["name_en"] else label["name_fr"]))
+    label_groups = [(_(LABEL_CATEGORIES.get(category, category)), options) for category, options in groups.items()]
     return page("calls/application_form.html", request, status_code=status_code, application=application,
                 call=call, values=values, errors=errors, missing=missing or [], notice=notice,
                 all_labels=all_labels, files=await attachments_of(application.id),
+                versions=await versions_of(application.id), label_groups=label_groups,
+                has_pending=bool(pending_of(application)) and application.state == "draft",
                 open=accepts_submissions(call, _now()), max_mb=request.app.state.settings.attachment_max_bytes
                 // (1024 * 1024), labels=STATE_LABELS)
 
@@ -141,13 +193,25 @@ async def form_page(request: Request, application: Any, values: dict[str, Any], 
 async def upload_too_large_page(request: Request, message: str) -> Template:
     """The form again, the message next to the file field (413): the body was refused unread."""
     application = await application_for(request.user, int(request.path_params["application_id"]), edit=True)
-    return await form_page(request, application, await stored_values(application), {"attachment": message},
-                           status_code=413)
+    return await form_page(request, application, await draft_values(application),
+                           {**draft_errors(application), "attachment": message}, status_code=413)
 
 
 def page_errors(error: InvalidInput) -> dict[str, str]:
-    """Form ids use org_* names; the domain names organisation fields like the API does."""
-    return {name.replace("organisation.", "org_"): message for name, message in field_errors(error).items()}
+    return {form_name(name): message for name, message in field_errors(error).items()}
+
+
+async def recap_context(request: Request, application: Any) -> dict[str, Any]:
+    """Everything the recap shows: what will be submitted, and what still blocks it."""
+    call = await Call.objects().where(Call.id == application.call).first()
+    problems = await submission_problems(application) if application.state == "draft" else []
+    label_rows = await Label.select(Label.slug, Label.name_fr, Label.name_en).where(
+        Label.slug.is_in(await queries.label_slugs(application.id) or [""]))
+    return {"application": application, "call": call, "values": await stored_values(application),
+            "label_rows": label_rows, "team": await queries.co_applicants(application.id),
+            "files": await attachments_of(application.id), "versions": await versions_of(application.id),
+            "problems": [(form_name(p.field), _(p.message)) for p in problems],
+            "open": accepts_submissions(call, _now()), "attestation_text": _(ATTESTATION), "labels": STATE_LABELS}
 
 
 class ApplicationPages(Controller):
@@ -193,7 +257,7 @@ class ApplicationPages(Controller):
     @get("/applications/{application_id:int}/edit")
     async def edit_form(self, request: Request, application_id: FromPath[int]) -> Template:
         application = await application_for(request.user, application_id, edit=True)
-        return await self._form(request, application, await stored_values(application), {})
+        return await self._form(request, application, await draft_values(application), draft_errors(application))
 
     async def _form(self, request: Request, application: Any, values: dict[str, Any], errors: dict[str, str], *,
                     status_code: int = 200, missing: list | None = None, notice: str = "") -> Template:
@@ -213,21 +277,33 @@ class ApplicationPages(Controller):
         except Conflict as error:
             return await self._form(request, application, typed_values(data), {}, status_code=409,
                                     notice=_(error.detail))
-        if action != "submit":
-            return redirect_with_flash(f"/applications/{application_id}/edit", "application_saved")
-        try:
-            await self._submit(request, application_id)
-        except InvalidInput as error:
-            return await self._form(request, application, typed_values(data), {}, status_code=422,
-                                    missing=[(e.field.replace("organisation.", "org_"), _(e.message))
-                                             for e in error.errors])
-        except Conflict as error:
-            return await self._form(request, application, typed_values(data), {}, status_code=409,
-                                    notice=_(error.detail))
-        return redirect_with_flash(f"/applications/{application_id}/receipt", "application_submitted")
+        if action == "submit":  # "Vérifier et déposer": the recap is the confirmation step
+            return Redirect(f"/applications/{application_id}/recap", status_code=303)
+        code = "application_saved_with_errors" if pending_of(application) else "application_saved"
+        return redirect_with_flash(f"/applications/{application_id}/edit", code)
 
-    async def _submit(self, request: Request, application_id: int) -> None:
-        await submit_and_notify(request, application_id)
+    @get("/applications/{application_id:int}/recap")
+    async def recap(self, request: Request, application_id: FromPath[int]) -> Template:
+        application = await application_for(request.user, application_id, edit=True)
+        return page("calls/recap.html", request, **await recap_context(request, application), errors={})
+
+    @post("/applications/{application_id:int}/submit")
+    async def submit(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
+        data = await form_lists(request)
+        application = await application_for(request.user, application_id, edit=True)
+        context = await recap_context(request, application)
+        if (data.get("attestation") or [""])[0] != "on":
+            return page("calls/recap.html", request, status_code=422, **context, errors={
+                "attestation": _("Cochez l’attestation sur l’honneur pour déposer la candidature.")})
+        try:
+            await submit_and_notify(request, application_id, attestation=context["attestation_text"])
+        except InvalidInput as error:
+            context["problems"] = [(form_name(e.field), _(e.message)) for e in error.errors]
+            return page("calls/recap.html", request, status_code=422, **context, errors={})
+        except Conflict as error:
+            return page("calls/recap.html", request, status_code=409, **context, errors={},
+                        notice=_(error.detail))
+        return redirect_with_flash(f"/applications/{application_id}/receipt", "application_submitted")
 
     @get("/applications/{application_id:int}/receipt")
     async def receipt(self, request: Request, application_id: FromPath[int]) -> Template:
@@ -241,8 +317,45 @@ class ApplicationPages(Controller):
         return page("calls/receipt.html", request, application=application, call=call, version=versions[0],
                     labels=STATE_LABELS)
 
+    @get("/applications/{application_id:int}/receipt.pdf")
+    async def receipt_download(self, request: Request, application_id: FromPath[int]) -> Response[bytes]:
+        application = await application_for(request.user, application_id)
+        if not await sees_receipt(request.user, application):
+            raise NotFound(NOT_FOUND)  # the same answer as for a missing application
+        version = await ApplicationVersion.select().where(ApplicationVersion.application == application.id).order_by(
+            ApplicationVersion.number, ascending=False).first()
+        if version is None:
+            raise NotFound("Aucune version soumise pour cette candidature.")
+        call = await Call.objects().where(Call.id == application.call).first()
+        owner = await User.select(User.name).where(User.id == application.owner).first()
+        english = current_language.get() == "en"
+        names = {row["slug"]: (row["name_en"] if english and row["name_en"] else row["name_fr"])
+                 for row in await Label.select(Label.slug, Label.name_fr, Label.name_en)}
+        content = receipt_pdf(version=version, call=call, owner_name=owner["name"] if owner else "",
+                              label_names=names)
+        stem = _("attestation-de-depot")
+        name = f"{stem}-{application.id}-v{version['number']}.pdf"
+        return file_response(content, name, "application/pdf")
+
     @post("/applications/{application_id:int}/withdraw")
-    async def withdraw(self, request: Request, application_id: FromPath[int]) -> Redirect:
+    async def withdraw(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
+        """Irreversible for this submission: without `confirm=1` the answer is the confirmation page."""
+        if not confirmed(await form_lists(request)):
+            application = await application_for(request.user, application_id, edit=True)
+            call = await Call.objects().where(Call.id == application.call).first()
+            versions = await versions_of(application.id)
+            consequences = [_("La version déposée (n° {number}) ne comptera plus.").format(
+                number=versions[0]["number"])] if versions else []
+            consequences += [
+                _("Pour candidater de nouveau, il faudra la rouvrir puis la déposer à nouveau avant la date limite :")
+                + " " + format_when(call.closes_at, current_language.get(), fmt="full") + ".",
+                _("Les versions déjà déposées et leurs accusés de réception restent consultables.")]
+            return confirmation_page(
+                request, heading=_("Retirer la candidature ?"), action=f"/applications/{application_id}/withdraw",
+                message=_("La candidature « {title} » sera retirée de l’appel « {call} » : elle ne sera pas "
+                          "évaluée.").format(title=application.title or _("(sans titre)"), call=call.title_fr),
+                consequences=consequences, cancel_url=f"/applications/{application_id}",
+                confirm_label=_("Retirer la candidature"))
         await service.withdraw_application(application_id, actor=request.user, now=received_at(request))
         return redirect_with_flash(f"/applications/{application_id}", "application_withdrawn")
 
@@ -262,8 +375,8 @@ class ApplicationPages(Controller):
                                  var_dir=settings.var_dir, max_bytes=settings.attachment_max_bytes,
                                  now=received_at(request))
         except InvalidInput as error:
-            return await self._form(request, application, await stored_values(application), page_errors(error),
-                                    status_code=422)
+            return await self._form(request, application, await draft_values(application),
+                                    {**draft_errors(application), **page_errors(error)}, status_code=422)
         return redirect_with_flash(f"/applications/{application_id}/edit#attachments", "attachment_added")
 
     @post("/applications/{application_id:int}/attachments/{attachment_id:int}/delete")

@@ -55,53 +55,90 @@
       organisation: { name: data.org_name, siren: data.org_siren, ror: data.org_ror }
     };
     if (amount === "") { body.requested_amount = null; }
-    else if (/^-?\d+$/.test(amount)) { body.requested_amount = parseInt(amount, 10); }
+    else if (/^\d+$/.test(amount)) { body.requested_amount = parseInt(amount, 10); }
+    else { body.requested_amount = data.requested_amount; }  // kept as typed by the server, with its error
     return body;
   }
+  // The browser copy remembers which server revision it was typed over: it is newer than the server's
+  // draft only while that revision is still the server's (a save since then makes it stale).
+  var revision = parseInt(form.getAttribute("data-revision") || "0", 10);
+  function keep() {
+    try {
+      localStorage.setItem(storeKey, JSON.stringify({ at: Date.now(), revision: revision, data: snapshot() }));
+    } catch (e) { /* full */ }
+  }
   function save() {
-    var data = snapshot();
-    try { localStorage.setItem(storeKey, JSON.stringify({ at: Date.now(), data: data })); } catch (e) { /* full */ }
+    keep();
     fetch(url, {
       method: "PATCH", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept": "application/json" },
-      body: JSON.stringify(payload(data))
+      body: JSON.stringify(payload(snapshot()))
     }).then(function (response) {
       if (response.status === 401 || response.status === 403) {
         say(messages.expired || "Session expirée", true);
-        return;
+        return null;
       }
-      if (response.ok) {
+      if (!response.ok) { say(messages.error || "Erreur"); return null; }
+      return response.json().then(function (body) {
+        if (typeof body.revision === "number") { revision = body.revision; }
         try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
-        say((messages.saved || "Enregistré à") + " " + new Date().toLocaleTimeString());
-        return;
-      }
-      // 422: a field is invalid; the text stays here and the buttons show the error beside the field.
-      say(messages.error || "Erreur");
+        var time = new Date().toLocaleTimeString();
+        if (body.errors && body.errors.length) {
+          say((messages.invalid || "{time}").replace("{time}", time));
+        } else {
+          say((messages.saved || "Enregistré à") + " " + time);
+        }
+      });
     }).catch(function () { say(messages.error || "Erreur"); });
   }
   function schedule() {
-    try { localStorage.setItem(storeKey, JSON.stringify({ at: Date.now(), data: snapshot() })); } catch (e) { /* full */ }
+    keep();
     if (timer) { clearTimeout(timer); }
     timer = setTimeout(save, 1500);
   }
-  // Text kept from an expired session comes back into the form.
+  function labelsOf(data) { return (data.labels || []).slice().sort().join("\n"); }
+  function restore(kept) {
+    FIELDS.forEach(function (name) {
+      if (form.elements[name] && typeof kept.data[name] === "string") { form.elements[name].value = kept.data[name]; }
+    });
+    if (Array.isArray(kept.data.labels)) {
+      Array.prototype.forEach.call(form.querySelectorAll("input[name=labels]"), function (el) {
+        el.checked = kept.data.labels.indexOf(el.value) !== -1;
+      });
+    }
+    say(messages.restored || "Texte restauré");
+    schedule();
+  }
+  function offer(kept) {
+    say(messages.newer || "Texte plus récent dans ce navigateur.");
+    [["restore", function () { restore(kept); }],
+     ["discard", function () {
+       try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ }
+       say("");
+     }]].forEach(function (pair) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-button autosave-" + pair[0];
+      button.textContent = messages[pair[0]] || pair[0];
+      button.addEventListener("click", pair[1]);
+      status.appendChild(document.createTextNode(" "));
+      status.appendChild(button);
+    });
+  }
+  // Text kept from an expired session or a failed save: offered back, never put in silently.
   try {
     var kept = JSON.parse(localStorage.getItem(storeKey) || "null");
-    var differs = kept && kept.data && FIELDS.some(function (name) {
-      return typeof kept.data[name] === "string" && kept.data[name] !== value(name);
-    });
-    if (kept && !differs) { localStorage.removeItem(storeKey); }
-    if (differs) {
-      FIELDS.forEach(function (name) {
-        if (form.elements[name] && typeof kept.data[name] === "string") { form.elements[name].value = kept.data[name]; }
-      });
-      say(messages.restored || "Texte restauré");
-    }
+    var current = snapshot();
+    var newer = kept && kept.data && typeof kept.revision === "number" && kept.revision >= revision;
+    var differs = newer && (labelsOf(kept.data) !== labelsOf(current) || FIELDS.some(function (name) {
+      return typeof kept.data[name] === "string" && kept.data[name] !== current[name];
+    }));
+    if (differs && status) { offer(kept); } else if (kept) { localStorage.removeItem(storeKey); }
   } catch (e) { /* ignore */ }
   form.addEventListener("input", schedule);
   form.addEventListener("change", schedule);
   form.addEventListener("submit", function () {
     if (timer) { clearTimeout(timer); }
-    try { localStorage.setItem(storeKey, JSON.stringify({ at: Date.now(), data: snapshot() })); } catch (e) { /* full */ }
+    keep();
   });
 })();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -65,7 +66,34 @@ def ensure_call_open(call: Call, now: datetime) -> None:
         raise Conflict(CLOSED.format(when=_paris(call.closes_at)))
 
 
-async def _clean(data: ApplicationInput, call: Call, policy: UrlPolicy) -> tuple[dict[str, Any], list[int] | None]:
+# Domain field name (as in errors and the API) -> ApplicationInput attribute.
+FIELD_ATTRIBUTES = {"title": "title", "public_title": "public_title", "public_summary": "public_summary",
+                    "description": "description", "requested_amount": "requested_amount",
+                    "repositories": "repositories", "licence": "licence", "labels": "labels",
+                    "organisation.name": "org_name", "organisation.siren": "org_siren",
+                    "organisation.ror": "org_ror"}
+
+
+def pending_of(application: Any) -> dict[str, dict[str, Any]]:
+    """The draft's invalid values kept as typed: {field: {"raw": value, "message": error}}."""
+    value = getattr(application, "pending", None)
+    if isinstance(value, str):
+        value = json.loads(value) if value else {}
+    return dict(value or {})
+
+
+def pending_errors(application: Any) -> list[FieldError]:
+    return [FieldError(name, item["message"]) for name, item in pending_of(application).items()]
+
+
+def _sent(data: ApplicationInput, attribute: str) -> bool:
+    if attribute == "requested_amount":
+        return data.requested_amount is not None or data.clear_amount
+    return getattr(data, attribute) is not None
+
+
+async def _clean_all(data: ApplicationInput, call: Call,
+                     policy: UrlPolicy) -> tuple[dict[str, Any], list[int] | None, list[FieldError]]:
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
     for name in ("title", "public_title", "public_summary", "description", "org_name"):
@@ -95,6 +123,11 @@ async def _clean(data: ApplicationInput, call: Call, policy: UrlPolicy) -> tuple
         if unknown:
             errors.append(FieldError("labels", f"Étiquette(s) inconnue(s) : {', '.join(unknown)}."))
         label_ids = [r["id"] for r in rows]
+    return values, label_ids, errors
+
+
+async def _clean(data: ApplicationInput, call: Call, policy: UrlPolicy) -> tuple[dict[str, Any], list[int] | None]:
+    values, label_ids, errors = await _clean_all(data, call, policy)
     if errors:
         detail = errors[0].message if len(errors) == 1 else "Certains champs sont invalides : " + " ".join(
             e.message for e in errors)
@@ -121,16 +154,36 @@ async def create_application(call_slug: str, data: ApplicationInput, *, actor: A
 
 async def update_application(application_id: int, data: ApplicationInput, *, actor: Actor, policy: UrlPolicy,
                              now: datetime | None = None) -> Application:
-    """A draft's partial update; nothing is saved when any field is invalid."""
+    """A draft's partial update, saved whatever its validity (as Démarches Simplifiées does).
+
+    Every valid field sent is stored; each invalid one keeps the stored value and is kept as typed,
+    with its error, in `Application.pending` until a later save fixes it (submission is refused
+    while any remain). Fields not sent keep both their value and any pending entry."""
     application = await application_for(actor, application_id, edit=True)
     call = await Call.objects().where(Call.id == application.call).first()
     if not is_editable(application.state):
         raise Conflict("Cette candidature n'est pas un brouillon : rouvrez-la pour la modifier.")
     ensure_call_open(call, now or datetime.now(UTC))
-    values, label_ids = await _clean(data, call, policy)
+    values, label_ids, errors = await _clean_all(data, call, policy)
+    pending = pending_of(application)
+    messages: dict[str, list[str]] = {}
+    for error in errors:
+        messages.setdefault(error.field, []).append(error.message)
+    for field, attribute in FIELD_ATTRIBUTES.items():
+        if not _sent(data, attribute):
+            continue
+        if field in messages:
+            values.pop(attribute, None)
+            if field == "labels":
+                label_ids = None
+            raw = getattr(data, attribute)
+            pending[field] = {"raw": "" if raw is None else raw, "message": " ".join(messages[field])}
+        else:
+            pending.pop(field, None)
     async with write_transaction(engine_finder()):
         for key, value in values.items():
             setattr(application, key, value)
+        application.pending = pending
         application.updated_at = now or datetime.now(UTC)
         application.revision = application.revision + 1
         await application.save()
@@ -191,7 +244,6 @@ async def restore_latest_submissions(call_id: int) -> int:
     5. it moves to "submitted" with an audit entry naming the restored version (and any file missing).
     Returns how many drafts were restored.
     """
-    import json
 
     from registry.applications.attachments import detach, reattach  # it imports this module
 
@@ -211,6 +263,7 @@ async def restore_latest_submissions(call_id: int) -> int:
         application.org_siren = content["organisation"]["siren"]
         application.org_ror = content["organisation"]["ror"]
         application.submitted_at = version.submitted_at
+        application.pending = {}  # the version's values replace whatever was typed since
         await ApplicationLabel.delete().where(ApplicationLabel.application == application.id)
         for row in await Label.select(Label.id).where(Label.slug.is_in(content["labels"])) if content["labels"] else []:
             await ApplicationLabel(application=application.id, label=row["id"]).save()

@@ -81,18 +81,29 @@ async def canonical_content(application: Application, *, call_slug: str, version
 
 
 async def submission_problems(application: Application) -> list:
-    return missing_for_submission({
+    """Invalid values kept in the draft first (each must be fixed), then what is still missing."""
+    from registry.applications.service import pending_errors
+
+    invalid = pending_errors(application)
+    named = {p.field for p in invalid}
+    return invalid + [p for p in missing_for_submission({
         "title": application.title, "public_title": application.public_title,
         "public_summary": application.public_summary, "description": application.description,
         "requested_amount": application.requested_amount, "repositories": json_list(application.repositories),
         "licence": application.licence, "org_name": application.org_name,
-        "org_siren": application.org_siren, "org_ror": application.org_ror})
+        "org_siren": application.org_siren, "org_ror": application.org_ror}) if p.field not in named]
 
 
-async def submit_application(application_id: int, *, actor: Actor, now: datetime | None = None) -> Receipt:
-    """Check (visible, draft, complete, before closes_at at the moment the lock is held), freeze a new
-    version with its hash, mark submitted, audit, in one transaction (the caller's, if it opened one to
-    queue the receipt mails with it)."""
+ATTESTATION = ("J'atteste sur l'honneur l'exactitude des informations fournies dans cette candidature et "
+               "dans ses pièces jointes, et que l'organisme porteur est informé de son dépôt.")
+
+
+async def submit_application(application_id: int, *, actor: Actor, now: datetime | None = None,
+                             attestation: str = "") -> Receipt:
+    """Check (visible, draft, complete with no invalid value kept, before closes_at at the moment the
+    lock is held), freeze a new version with its hash and the sworn statement given (`attestation`,
+    the sentence as shown, "" when none was asked), mark submitted, audit, in one transaction (the
+    caller's, if it opened one to queue the receipt mails with it)."""
     from registry.applications.service import ensure_call_open
 
     await application_for(actor, application_id, edit=True)
@@ -120,12 +131,13 @@ async def submit_application(application_id: int, *, actor: Actor, now: datetime
                                                          submitted_at=at))
         digest = receipt_hash(content)
         await ApplicationVersion(application=application.id, number=number, submitted_at=at,
-                                 submitted_by=actor.id, content=content, sha256=digest).save()
+                                 submitted_by=actor.id, content=content, sha256=digest,
+                                 attestation=attestation).save()
         await Application.update({Application.state: "submitted", Application.submitted_at: at,
                                   Application.updated_at: at}).where(Application.id == application.id)
         await record_event("application.submit", actor_id=actor.id, actor=actor.email, object_type="application",
                            object_id=application_id, data={"from": "draft", "to": "submitted", "version": number,
-                                                           "sha256": digest})
+                                                           "sha256": digest, "attested": bool(attestation)})
     return Receipt(application_id=application_id, version=number, sha256=digest, submitted_at=at, content=content)
 
 
@@ -140,8 +152,9 @@ async def latest_receipt(application_id: int) -> Receipt | None:
 
 async def versions_of(application_id: int) -> list[dict[str, Any]]:
     return await ApplicationVersion.select(
-        ApplicationVersion.number, ApplicationVersion.submitted_at, ApplicationVersion.sha256).where(
+        ApplicationVersion.number, ApplicationVersion.submitted_at, ApplicationVersion.sha256,
+        ApplicationVersion.attestation).where(
         ApplicationVersion.application == application_id).order_by(ApplicationVersion.number, ascending=False)
 
 
-__all__ = ["Receipt", "canonical_json", "receipt_hash", "submit_application"]
+__all__ = ["ATTESTATION", "Receipt", "canonical_json", "receipt_hash", "submit_application"]

@@ -37,6 +37,9 @@ class Application(Table, tablename="ami_application"):
     submitted_at = Timestamptz(null=True, default=None)
     # Bumped at every save: a stale editor cannot overwrite newer text unnoticed.
     revision = Integer(default=0)
+    # Draft values that did not pass validation, kept as typed until fixed:
+    # {field: {"raw": value, "message": error}}; submission is refused while any remain.
+    pending = JSON(default={})
 
 
 class ApplicationVersion(Table, tablename="ami_application_version"):
@@ -47,6 +50,8 @@ class ApplicationVersion(Table, tablename="ami_application_version"):
     # The canonical JSON exactly as hashed (docs/calls-and-applications.md).
     content = Text()
     sha256 = Varchar(length=64)
+    # The sworn statement ("attestation sur l'honneur") given at submission, as shown; "" if none.
+    attestation = Text(default="")
 
 
 class CoApplicant(Table, tablename="ami_co_applicant"):

@@ -80,6 +80,7 @@ def clean_amount(raw: Any, *, amount_min: int, amount_max: int, errors: list[Fie
 
 def clean_licence(raw: str, *, policy: list[str], errors: list[FieldError]) -> str:
     from registry.licences import AUTHORISED, InvalidExpression, judge, normalise_expression
+    from registry.licences.expressions import N_
 
     text = (raw or "").strip()
     if not text:
@@ -88,12 +89,15 @@ def clean_licence(raw: str, *, policy: list[str], errors: list[FieldError]) -> s
         expression = normalise_expression(text)
         verdict = judge(expression, frozenset(policy) if policy else AUTHORISED)
     except InvalidExpression as error:
-        errors.append(FieldError("licence", f"Expression SPDX invalide : « {text} » ({error.message})"))
+        # Our sentence, translated where it is shown; the library's own words are left out.
+        errors.append(FieldError("licence", N_("Expression SPDX invalide : %(sentence)s.") % {
+            "sentence": error.sentence}))
         return text
     if not verdict.compliant:
         names = ", ".join(sorted(policy or AUTHORISED))
-        errors.append(FieldError("licence", f"Licence non autorisée pour cet appel : {verdict.reason_fr}. "
-                                            f"Licences autorisées : {names}."))
+        errors.append(FieldError("licence", N_("Licence non autorisée pour cet appel : %(reason)s. Licences "
+                                               "autorisées : %(names)s.") % {"reason": verdict.reason_fr,
+                                                                              "names": names}))
     return expression
 
 

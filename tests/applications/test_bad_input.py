@@ -2,6 +2,7 @@ import dataclasses
 
 import pytest
 
+from registry.applications.service import pending_of
 from registry.applications.tables import Application, Attachment
 from tests.applications.helpers import draft, open_call
 from tests.conftest import csrf_from, http_client, login
@@ -20,18 +21,29 @@ CASES = [
 
 
 @pytest.mark.parametrize("body, field, message", CASES)
-async def test_api_bad_field_is_named_and_nothing_saved(client, make_user, api_token, body, field, message):
+async def test_api_bad_field_is_kept_as_typed_and_the_rest_saved(client, make_user, api_token, body, field, message):
     manager = await make_user("manager")
     owner = await make_user("applicant")
     await open_call(manager)
     application = await draft(owner)
-    response = await client.patch(f"/api/v1/applications/{application.id}", headers=await api_token(owner),
+    headers = await api_token(owner)
+    response = await client.patch(f"/api/v1/applications/{application.id}", headers=headers,
                                   json={"title": "Changé", **body})
-    assert response.status_code == 422
-    errors = response.json()["errors"]
-    assert [e["field"] for e in errors] == [field] and message in errors[0]["message"]
+    assert response.status_code == 200
+    answer = response.json()
+    assert [e["field"] for e in answer["errors"]] == [field] and message in answer["errors"][0]["message"]
+    assert answer["title"] == "Changé"
+    assert field in [m["field"] for m in answer["missing"]]
     stored = await Application.objects().get(Application.id == application.id)
-    assert stored.title == "Pseudonymisation de comptes rendus" and stored.requested_amount == 50_000
+    # The valid title is stored; the invalid value does not replace the stored one but is kept as typed.
+    assert stored.title == "Changé" and stored.requested_amount == 50_000
+    assert stored.licence == "EUPL-1.2" and stored.org_siren == "732829320"
+    raw = body.get("organisation", body)
+    assert pending_of(stored)[field]["raw"] == next(iter(raw.values()))
+    again = await client.get(f"/api/v1/applications/{application.id}", headers=headers)
+    assert [e["field"] for e in again.json()["errors"]] == [field]
+    submit = await client.post(f"/api/v1/applications/{application.id}/submit", headers=headers)
+    assert submit.status_code == 422 and field in [e["field"] for e in submit.json()["errors"]]
 
 
 async def test_licence_error_names_authorised_licences(client, make_user, api_token):
@@ -57,13 +69,19 @@ async def test_page_shows_error_beside_field_and_keeps_typed_values(client, make
         "_csrf_token": csrf_from(form.text), "action": "save", "title": "Mon texte tapé", "public_title": "",
         "public_summary": "", "description": "Longue description tapée", "requested_amount": "-3",
         "repositories": "", "licence": "", "org_name": "", "org_siren": "123", "org_ror": ""})
-    assert response.status_code == 422
-    assert '<p class="error-message" id="error-requested_amount">' in response.text
-    assert "Le montant ne peut pas être négatif." in response.text
-    assert 'id="error-org_siren"' in response.text
-    assert 'value="Mon texte tapé"' in response.text and "Longue description tapée</textarea>" in response.text
+    assert [r.status_code for r in response.history] == [303] and response.status_code == 200
+    assert response.url.path == f"/applications/{application.id}/edit"
+    assert "Brouillon enregistré, sauf les valeurs signalées ci-dessous" in response.text
+    page = await client.get(f"/applications/{application.id}/edit")  # on every later visit too
+    assert "Valeurs non valides : à corriger avant le dépôt" in page.text
+    assert '<p class="error-message" id="error-requested_amount">' in page.text
+    assert "Le montant ne peut pas être négatif." in page.text
+    assert 'id="error-org_siren"' in page.text and 'value="123"' in page.text and 'value="-3"' in page.text
+    assert 'value="Mon texte tapé"' in page.text and "Longue description tapée</textarea>" in page.text
     stored = await Application.objects().get(Application.id == application.id)
-    assert stored.title == "Pseudonymisation de comptes rendus"
+    assert (stored.title, stored.description, stored.requested_amount, stored.org_siren) == (
+        "Mon texte tapé", "Longue description tapée", 50_000, "732829320")
+    assert sorted(pending_of(stored)) == ["organisation.siren", "requested_amount"]
 
 
 @pytest.mark.parametrize("content, message", [

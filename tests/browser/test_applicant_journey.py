@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.async_api import expect
 
-from app.timefmt import PARIS, format_when
+from app.timefmt import format_when
 from registry.applications.tables import Application, ApplicationVersion
 from registry.calls.service import CallInput, CriterionInput, create_call, publish_call
 from tests.applications.helpers import actor
@@ -108,10 +108,13 @@ async def test_applicant_registers_applies_autosaves_attaches_submits(smtp_live_
     await page.get_by_label("Ajouter un PDF").set_input_files(pdf)
     await page.get_by_role("button", name="Joindre le fichier").click()
     await expect(page.locator("[role=status]").first).to_have_text("La pièce jointe a été ajoutée.")
-    await expect(page.locator("#attachments li")).to_have_text(re.compile(r"^protocole\.pdf \(0 Ko\)"))
+    await expect(page.locator("#attachments li")).to_have_text(re.compile(rf"^protocole\.pdf \({len(PDF)}\u00a0octets\)"))
 
-    # Submit: the receipt page.
-    await page.get_by_role("button", name="Soumettre la candidature").click()
+    # Submit: the recap, with the sworn statement, then the receipt page.
+    await page.get_by_role("button", name="Vérifier et déposer").click()
+    await page.wait_for_url(f"{base_url}/applications/{application_id}/recap")
+    await page.get_by_role("checkbox", name=re.compile("atteste sur l.honneur")).check()
+    await page.get_by_role("button", name="Déposer la candidature").click()
     await page.wait_for_url(f"{base_url}/applications/{application_id}/receipt")
     await expect(page.locator("h1")).to_have_text("Accusé de réception")
     await expect(page.locator("[role=status]").first).to_have_text(
@@ -131,7 +134,7 @@ async def test_applicant_registers_applies_autosaves_attaches_submits(smtp_live_
     # The receipt mail: same hash, same time (Paris, to the second).
     subject = f"Accusé de réception : candidature soumise — {DRAFT['Titre du projet']}"
     body = plain_body(await mails.wait_for(EMAIL, subject))
-    paris = version["submitted_at"].astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
+    paris = format_when(version["submitted_at"], "fr", fmt="full")
     lines = body.splitlines()
     assert lines[0] == "Bonjour Inès Moreau,"
     assert (f"Votre candidature « {DRAFT['Titre du projet']} » à l’appel « {CALL_TITLE} » a bien été soumise."

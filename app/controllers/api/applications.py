@@ -16,6 +16,7 @@ from app.controllers.applications import (
     submit_and_notify,
     url_policy,
 )
+from app.i18n import gettext as _
 from app.web.files import upload_limit
 from app.web.forms import uploaded_file
 from app.web.guards import requires_login, requires_role
@@ -23,8 +24,8 @@ from app.web.middleware import received_at
 from registry.applications import queries, service
 from registry.applications.attachments import add_attachment, attachments_of, remove_attachment
 from registry.applications.permissions import application_for
-from registry.applications.service import ApplicationInput
-from registry.applications.submission import latest_receipt, submission_problems
+from registry.applications.service import ApplicationInput, pending_errors
+from registry.applications.submission import ATTESTATION, latest_receipt, submission_problems
 from registry.calls.jsonfield import json_list
 from registry.calls.paris import iso
 from registry.calls.tables import Call
@@ -45,7 +46,8 @@ class ApplicationIn(msgspec.Struct):
     public_title: str | msgspec.UnsetType = UNSET
     public_summary: str | msgspec.UnsetType = UNSET
     description: str | msgspec.UnsetType = UNSET
-    requested_amount: int | None | msgspec.UnsetType = UNSET
+    # Whole euros; a string is read like the form field ("50 000 €"), and kept as typed if invalid.
+    requested_amount: int | str | None | msgspec.UnsetType = UNSET
     repositories: list[str] | msgspec.UnsetType = UNSET
     licence: str | msgspec.UnsetType = UNSET
     labels: list[str] | msgspec.UnsetType = UNSET
@@ -97,6 +99,9 @@ class ApplicationOut(msgspec.Struct):
     submitted_at: str | None
     receipt: ReceiptOut | None
     missing: list[Missing]
+    # Invalid values the draft keeps as typed (not stored in their field until fixed); submission refuses them.
+    errors: list[Missing]
+    revision: int
 
 
 class ApplicationSummary(msgspec.Struct):
@@ -121,6 +126,12 @@ class SubmitOut(msgspec.Struct):
     id: int
     state: str
     receipt: ReceiptOut
+
+
+class SubmitIn(msgspec.Struct):
+    """Optional body: `attestation: true` records the sworn statement with the version."""
+
+    attestation: bool = False
 
 
 class CoApplicantIn(msgspec.Struct):
@@ -169,7 +180,9 @@ async def application_out(application: Any, actor: Any = None) -> ApplicationOut
                      for f in files],
         created_at=iso(application.created_at) or "", updated_at=iso(application.updated_at) or "",
         submitted_at=iso(application.submitted_at), receipt=receipt_out(receipt) if receipt else None,
-        missing=[Missing(field=p.field, message=p.message) for p in problems])
+        missing=[Missing(field=p.field, message=p.message) for p in problems],
+        errors=[Missing(field=e.field, message=e.message) for e in pending_errors(application)]
+        if application.state == "draft" else [], revision=application.revision)
 
 
 class ApplicationsApi(Controller):
@@ -199,7 +212,8 @@ class ApplicationsApi(Controller):
     async def get_application(self, request: Request, application_id: FromPath[int]) -> ApplicationOut:
         return await application_out(await application_for(request.user, application_id), request.user)
 
-    @patch("/applications/{application_id:int}", summary="Update a draft (only the fields sent)")
+    @patch("/applications/{application_id:int}",
+           summary="Update a draft (only the fields sent); invalid values are kept and listed in `errors`")
     async def update(self, request: Request, application_id: FromPath[int],
                      data: JSONBody[ApplicationIn]) -> ApplicationOut:
         application = await service.update_application(application_id, application_input(data), actor=request.user,
@@ -207,8 +221,10 @@ class ApplicationsApi(Controller):
         return await application_out(application)
 
     @post("/applications/{application_id:int}/submit", status_code=200, summary="Submit before closes_at")
-    async def submit(self, request: Request, application_id: FromPath[int]) -> SubmitOut:
-        receipt = await submit_and_notify(request, application_id)
+    async def submit(self, request: Request, application_id: FromPath[int],
+                     data: JSONBody[SubmitIn | None] = None) -> SubmitOut:
+        attestation = _(ATTESTATION) if data is not None and data.attestation else ""
+        receipt = await submit_and_notify(request, application_id, attestation=attestation)
         return SubmitOut(id=application_id, state="submitted", receipt=receipt_out(receipt))
 
     @post("/applications/{application_id:int}/withdraw", status_code=200, summary="Withdraw before closes_at")
