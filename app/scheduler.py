@@ -91,6 +91,16 @@ async def scheduled_reminders() -> int:
     return sent
 
 
+async def scheduled_review_reminders() -> int:
+    """Review due-date reminders, 3 days and 1 day before (each sent once; see registry.reviews.reminders)."""
+    from registry.reviews.reminders import send_review_reminders
+
+    settings = load_settings()
+    sent = await send_review_reminders(now=datetime.now(UTC), mailer=_mailer(settings), base_url=settings.base_url)
+    log.info("review reminders: %d queued", sent)
+    return sent
+
+
 def _mailer(settings: Settings):  # type: ignore[no-untyped-def]
     from app.mail import configure_mail
     from app.web.templating import build_environment
@@ -157,6 +167,9 @@ class SchedulerHandle:
             id="harvest-full", name="Collecte complète des dépôts", replace_existing=True)
         scheduler.add_job("app.scheduler:scheduled_reminders", IntervalTrigger(hours=1),
                           id="deadline-reminders", name="Rappels avant la date limite", replace_existing=True)
+        scheduler.add_job("app.scheduler:scheduled_review_reminders", IntervalTrigger(hours=1),
+                          id="review-reminders", name="Rappels avant l’échéance des évaluations",
+                          replace_existing=True)
         scheduler.add_job("app.scheduler:scheduled_outbox", IntervalTrigger(minutes=1),
                           id="outbox", name="Envoi des courriels en attente", replace_existing=True)
         scheduler.start()

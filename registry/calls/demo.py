@@ -87,9 +87,17 @@ async def _application(call_slug: str, owner: int, project: tuple, *, index: int
         await submit_application(application.id, actor=who, now=now + timedelta(minutes=5))
 
 
+# What each level of the 0–4 scale means, shown to reviewers beside the scores.
+ANCHORS = [{"score": 0, "label": "absent", "label_en": "missing"},
+           {"score": 1, "label": "insuffisant", "label_en": "insufficient"},
+           {"score": 2, "label": "passable", "label_en": "fair"},
+           {"score": 3, "label": "satisfaisant", "label_en": "satisfactory"},
+           {"score": 4, "label": "excellent", "label_en": "excellent"}]
+
+
 def _criteria() -> list[CriterionInput]:
     return [CriterionInput(name=name, weight=weight, scale_max=4, description=text,
-                           eliminatory_below=1 if name == "Valeur publique" else None)
+                           eliminatory_below=1 if name == "Valeur publique" else None, anchors=ANCHORS)
             for name, weight, text in CRITERIA]
 
 

@@ -28,6 +28,10 @@ class CriterionInput:
     scale_max: Any = 4
     description: str = ""
     eliminatory_below: Any = None
+    description_en: str = ""
+    # [{"score", "label", "label_en"?}] or, from the call editor, lines "score — label" (see parse_anchor_lines).
+    anchors: Any = None
+    anchors_en: Any = None
 
 
 @dataclass
@@ -49,6 +53,7 @@ class CallInput:
     reviews_per_application: Any = 2
     reviews_visibility: str = "after_own"
     criteria: list[CriterionInput] = field(default_factory=list)
+    reviews_due_at: Any = None
 
 
 def _whole(value: Any, name: str, errors: list[FieldError], *, minimum: int = 0) -> int:
@@ -125,6 +130,15 @@ def validate_call(data: CallInput) -> dict[str, Any]:
     if data.reviews_visibility not in VISIBILITIES:
         errors.append(FieldError("reviews_visibility", "Choix de visibilité des évaluations inconnu."))
     values["reviews_visibility"] = data.reviews_visibility
+    values["reviews_due_at"] = None
+    if data.reviews_due_at is not None and str(data.reviews_due_at).strip():
+        try:
+            values["reviews_due_at"] = parse_call_time(data.reviews_due_at, field="reviews_due_at")
+        except InvalidInput as error:
+            errors.extend(error.errors)
+        if values["reviews_due_at"] is not None and "closes_at" in values \
+                and values["reviews_due_at"] <= values["closes_at"]:
+            errors.append(FieldError("reviews_due_at", "L'échéance des évaluations doit suivre la clôture."))
     values["criteria"] = _validate_criteria(data.criteria, errors)
     if errors:
         raise InvalidInput(errors[0].message if len(errors) == 1 else
@@ -149,7 +163,9 @@ def _validate_criteria(rows: list[CriterionInput], errors: list[FieldError]) -> 
         if threshold is not None and threshold > scale:
             errors.append(FieldError(f"{prefix}.eliminatory_below",
                                      f"Le seuil éliminatoire dépasse l'échelle (0 à {scale})."))
+        anchors = _validate_anchors(row, scale, f"{prefix}.anchors", errors)
         criteria.append({"position": index, "name": name, "description": row.description.strip(),
+                         "description_en": (row.description_en or "").strip(), "anchors": anchors,
                          "weight": weight, "scale_max": scale, "eliminatory_below": threshold})
     if not criteria:
         errors.append(FieldError("criteria", "Ajoutez au moins un critère d'évaluation."))
@@ -159,6 +175,66 @@ def _validate_criteria(rows: list[CriterionInput], errors: list[FieldError]) -> 
             errors.append(FieldError("criteria", f"Les poids des critères doivent totaliser 100 % "
                                                  f"(total actuel : {total} %)."))
     return criteria
+
+
+ANCHOR_LINE = re.compile(r"^\s*(\d+)\s*(?:[—–:=-]\s*)?(.*?)\s*$")
+
+
+def parse_anchor_lines(text: str, field_name: str, errors: list[FieldError]) -> list[dict[str, Any]]:
+    """The call editor's anchors: one "score — label" per line (blank lines ignored)."""
+    anchors = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        match = ANCHOR_LINE.match(line)
+        if match is None or not match.group(2):
+            text = line.strip()
+            message = f"Ligne « {text} » : écrivez « note — libellé », par exemple « 3 — satisfaisant »."
+            errors.append(FieldError(field_name, message))
+            continue
+        anchors.append({"score": int(match.group(1)), "label": match.group(2)})
+    return anchors
+
+
+def _validate_anchors(row: CriterionInput, scale: int, field_name: str,
+                      errors: list[FieldError]) -> list[dict[str, Any]]:
+    """Score anchors: whole scores within 0..scale_max, once each, each with a French label
+    (English optional). Accepts API dicts or the editor's text lines (anchors_en merged by score)."""
+    raw = row.anchors
+    if raw is None or raw == "":
+        raw = []
+    if isinstance(raw, str):
+        raw = parse_anchor_lines(raw, field_name, errors)
+        english = {a["score"]: a["label"] for a in parse_anchor_lines(row.anchors_en or "", f"{field_name}_en",
+                                                                      errors)}
+        for score in english:
+            if score not in {a["score"] for a in raw}:
+                errors.append(FieldError(f"{field_name}_en", f"Le niveau {score} n'a pas de libellé en français."))
+        raw = [{**a, "label_en": english.get(a["score"], "")} for a in raw]
+    if not isinstance(raw, list):
+        errors.append(FieldError(field_name, "Les repères sont une liste {score, label}."))
+        return []
+    anchors: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for item in raw:
+        score = item.get("score") if isinstance(item, dict) else None
+        label = str(item.get("label") or "").strip() if isinstance(item, dict) else ""
+        label_en = str(item.get("label_en") or "").strip() if isinstance(item, dict) else ""
+        if isinstance(score, bool) or not isinstance(score, int):
+            errors.append(FieldError(field_name, "Chaque repère a une note entière."))
+            continue
+        if not 0 <= score <= scale:
+            errors.append(FieldError(field_name, f"Le repère {score} sort de l'échelle (0 à {scale})."))
+            continue
+        if score in seen:
+            errors.append(FieldError(field_name, f"Le niveau {score} a deux repères."))
+            continue
+        if not label:
+            errors.append(FieldError(field_name, f"Le repère {score} n'a pas de libellé."))
+            continue
+        seen.add(score)
+        anchors.append({"score": score, "label": label[:200], "label_en": label_en[:200]})
+    return sorted(anchors, key=lambda a: a["score"])
 
 
 async def call_by_slug(slug: str) -> Call:

@@ -33,6 +33,8 @@ class Call(Table, tablename="ami_call"):
     blind = Boolean(default=False)
     reviews_per_application = Integer(default=2)
     reviews_visibility = Varchar(length=20, default="after_own")
+    # When reviews are due (an assignment's own due_at wins); reminders go out before it.
+    reviews_due_at = Timestamptz(null=True, default=None)
     # Stored phase; "upcoming/open/closed" are derived from the dates while published.
     status = Varchar(length=20, default="draft", index=True)
     published_at = Timestamptz(null=True, default=None)
@@ -45,6 +47,9 @@ class Criterion(Table, tablename="ami_criterion"):
     position = Integer(default=0)
     name = Varchar(length=200)
     description = Text(default="")
+    description_en = Text(default="")
+    # Score anchors: [{"score": int, "label": str, "label_en": str}], what each level means.
+    anchors = JSON(default=[])
     weight = Integer()
     scale_max = Integer(default=4)
     eliminatory_below = Float(null=True, default=None)

@@ -95,6 +95,19 @@ async def _send_digests(mailer: Mailer | None, created: list[Assignment], base_u
                                               "due_at": a.due_at} for a in items]})
 
 
+async def reviewer_choices(call_id: int, application_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Per application, the pool members a manager may still assign: not already holding a live
+    assignment, and free of every known conflict (declared, applicant, co-applicant, organisation)."""
+    pool = await list_pool(call_id)
+    applications = await Application.objects().where(Application.id.is_in(application_ids or [-1]))
+    choices: dict[int, list[dict[str, Any]]] = {}
+    for application in applications:
+        info = await _application_info(application, [])
+        choices[application.id] = [row for row in pool if row["id"] not in info.assigned
+                                   and conflict_of(_reviewer_info(row), info) is None]
+    return choices
+
+
 async def assign_reviewer(application_id: int, reviewer_email: str, *, actor: Actor, mailer: Mailer | None = None,
                           due_at: datetime | None = None, note: str = "", base_url: str = "") -> Assignment:
     """Creates one assignment by hand. Checks: the reviewer is in the call's pool, not yet assigned

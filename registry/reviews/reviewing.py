@@ -41,7 +41,47 @@ MAX_COMMENT = 20_000
 
 async def criteria_specs(call_id: int) -> list[CriterionSpec]:
     rows = await Criterion.select().where(Criterion.call == call_id).order_by(Criterion.position)
-    return [CriterionSpec(r["name"], r["weight"], r["scale_max"], r["eliminatory_below"]) for r in rows]
+    return [CriterionSpec(r["name"], r["weight"], r["scale_max"], r["eliminatory_below"],
+                          description=r["description"] or "", description_en=r.get("description_en") or "",
+                          anchors=tuple(as_json(r.get("anchors"), []))) for r in rows]
+
+
+def clean_criterion_comments(raw: Any, criteria: list[CriterionSpec]) -> dict[str, str]:
+    """{criterion name: comment}: known criteria only, blank ones dropped, each at most MAX_COMMENT."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise invalid("criterion_comments", "Les commentaires par critère sont un objet {critère: texte}.")
+    names = {c.name for c in criteria}
+    errors = []
+    clean: dict[str, str] = {}
+    for name, text in raw.items():
+        if name not in names:
+            errors.append(FieldError(f"criterion_comments.{name}", f"Critère inconnu : « {name} »."))
+        elif not isinstance(text, str):
+            errors.append(FieldError(f"criterion_comments.{name}", "Le commentaire doit être un texte."))
+        elif len(text) > MAX_COMMENT:
+            errors.append(FieldError(f"criterion_comments.{name}",
+                                     f"Commentaire sur « {name} » trop long (20 000 caractères au plus)."))
+        elif text.strip():
+            clean[name] = text.strip()
+    if errors:
+        raise InvalidInput(errors[0].message, errors)
+    return clean
+
+
+def check_declaration(*, conflict: bool, kind: str = "", note: str = "",
+                      attest_confidentiality: bool = False) -> str:
+    """The declaration's field checks (nothing stored); the transition's event name."""
+    if conflict:
+        if kind not in CONFLICT_KINDS:
+            raise invalid("kind", "Choisissez la nature du conflit d'intérêts.")
+        if kind == "other" and not note.strip():
+            raise invalid("note", "Précisez la nature du conflit.")
+        return "declare_conflict"
+    if not attest_confidentiality:
+        raise invalid("confidentiality", "Vous devez vous engager à la confidentialité.")
+    return "declare_no_conflict"
 
 
 async def declare(assignment_id: int, *, actor: Actor, conflict: bool, kind: str = "", note: str = "",
@@ -60,16 +100,8 @@ async def declare(assignment_id: int, *, actor: Actor, conflict: bool, kind: str
     application = await application_of(int(assignment.application))
     call = await call_of(int(assignment.call))
     await ensure_open_for_review(application.id, call)
-    if conflict:
-        if kind not in CONFLICT_KINDS:
-            raise invalid("kind", "Choisissez la nature du conflit d'intérêts.")
-        if kind == "other" and not note.strip():
-            raise invalid("note", "Précisez la nature du conflit.")
-        event = "declare_conflict"
-    else:
-        if not attest_confidentiality:
-            raise invalid("confidentiality", "Vous devez vous engager à la confidentialité.")
-        event = "declare_no_conflict"
+    event = check_declaration(conflict=conflict, kind=kind, note=note,
+                              attest_confidentiality=attest_confidentiality)
     async with write_transaction(engine_finder()):  # state, audit entry and alert mails together
         previous = assignment.state
         if previous == "no_conflict" and conflict and await Review.exists().where(
@@ -111,16 +143,11 @@ def _confidence(value: Any, required: bool) -> int | None:
     return value
 
 
-async def save_review(assignment_id: int, *, actor: Actor, scores: Any, comment_applicant: str = "",
-                      comment_committee: str = "", confidence: Any = None, submit: bool = False) -> Review:
-    """Saves a review draft, or hands it in (review draft → submitted, assignment → reviewed).
-
-    Refused while conflicted, before the declaration, once handed in, and after the decisions are
-    released. Effects, in order, in one transaction:
-    1. the review's scores, comments and confidence are saved;
-    2. on submission, the review and its assignment move on (checked against their tables);
-    3. an audit entry `review.scores_changed` when the scores changed, and `review.submitted` on
-       submission."""
+async def check_review(assignment_id: int, *, actor: Actor, scores: Any, comment_applicant: str = "",
+                       comment_committee: str = "", confidence: Any = None, submit: bool = False,
+                       criterion_comments: Any = None
+                       ) -> tuple[Assignment, list[CriterionSpec], dict[str, float | None], int | None, dict[str, str]]:
+    """Every check of save_review, changing nothing (the confirmation page runs it before asking)."""
     assignment = await assignment_for_reviewer(actor, assignment_id)
     if assignment.state != "no_conflict":
         messages = {"assigned": "Déclarez d'abord l'absence de conflit d'intérêts.",
@@ -133,6 +160,7 @@ async def save_review(assignment_id: int, *, actor: Actor, scores: Any, comment_
     criteria = await criteria_specs(call.id)
     clean = validate_scores(scores if scores is not None else {}, criteria, complete=submit)
     level = _confidence(confidence, required=submit)
+    comments = clean_criterion_comments(criterion_comments, criteria)
     errors = [FieldError(name, "Commentaire trop long (20 000 caractères au plus).")
               for name, text in (("comment_applicant", comment_applicant), ("comment_committee", comment_committee))
               if len(text) > MAX_COMMENT]
@@ -140,6 +168,24 @@ async def save_review(assignment_id: int, *, actor: Actor, scores: Any, comment_
         errors.append(FieldError("comment_applicant", "Rédigez un commentaire pour le porteur."))
     if errors:
         raise InvalidInput(errors[0].message, errors)
+    return assignment, criteria, clean, level, comments
+
+
+async def save_review(assignment_id: int, *, actor: Actor, scores: Any, comment_applicant: str = "",
+                      comment_committee: str = "", confidence: Any = None, submit: bool = False,
+                      criterion_comments: Any = None) -> Review:
+    """Saves a review draft, or hands it in (review draft → submitted, assignment → reviewed).
+
+    Refused while conflicted, before the declaration, once handed in, and after the decisions are
+    released. Effects, in order, in one transaction:
+    1. the review's scores, comments (overall and per criterion) and confidence are saved;
+    2. on submission, the review and its assignment move on (checked against their tables);
+    3. an audit entry `review.scores_changed` when the scores changed, and `review.submitted` on
+       submission."""
+    assignment, criteria, clean, level, comments = await check_review(
+        assignment_id, actor=actor, scores=scores, comment_applicant=comment_applicant,
+        comment_committee=comment_committee, confidence=confidence, submit=submit,
+        criterion_comments=criterion_comments)
     async with write_transaction(engine_finder()):
         review = await review_of(assignment.id) or Review(assignment=assignment.id, state="draft", scores={})
         if review.state not in EDITABLE_REVIEW_STATES:
@@ -149,6 +195,7 @@ async def save_review(assignment_id: int, *, actor: Actor, scores: Any, comment_
         review.score = review_score(clean, criteria)
         review.comment_applicant = comment_applicant
         review.comment_committee = comment_committee
+        review.criterion_comments = comments
         review.confidence = level
         review.updated_at = datetime.now(UTC)
         if submit:

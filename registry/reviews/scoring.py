@@ -29,6 +29,10 @@ class CriterionSpec:
     weight: float
     scale_max: int
     eliminatory_below: float | None = None
+    # Guidance for the reviewer (not used by the formula).
+    description: str = ""
+    description_en: str = ""
+    anchors: tuple[dict, ...] = ()  # ({"score", "label", "label_en"}, …)
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ def validate_scores(raw: object, criteria: Sequence[CriterionSpec], *, complete:
         for criterion in criteria:
             if criterion.name not in raw:
                 errors.append(FieldError(f"scores.{criterion.name}",
-                                         "Notez ce critère ou indiquez « non applicable »."))
+                                         f"Notez le critère « {criterion.name} » ou indiquez « non applicable »."))
         if not errors and review_score(clean, criteria) is None:
             errors.append(FieldError("scores", "Au moins un critère pondéré doit être noté."))
     if errors:

@@ -42,6 +42,9 @@ class Assignment(Table, tablename="ami_assignment"):
     confidentiality_attested = Boolean(default=False)
     conflict_kind = Varchar(length=20, default="")
     conflict_note = Text(default="")
+    # Due-date reminders, each claimed once (UPDATE … WHERE … IS NULL).
+    reminded_3d_at = Timestamptz(null=True, default=None)
+    reminded_1d_at = Timestamptz(null=True, default=None)
 
 
 class Review(Table, tablename="ami_review"):
@@ -52,6 +55,8 @@ class Review(Table, tablename="ami_review"):
     score = Float(null=True, default=None)  # the review's 0–100 score, kept for listings
     comment_applicant = Text(default="")
     comment_committee = Text(default="")
+    # {criterion name: comment}, optional, for the committee (never sent to the applicant).
+    criterion_comments = JSON(default={})
     confidence = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -42,8 +42,10 @@ async def test_reviewer_declares_scores_and_submits(live_server, context, make_w
     await expect(main.locator(".subtitle")).to_have_text("AMI test · état de l’attribution : en attente de déclaration")
     await expect(page.get_by_role("heading", name="Déclaration d’intérêts")).to_be_visible()
     html = await page.content()
-    for secret in ("Projet secret 0", "Description détaillée.", "Résumé grand public.", "CHU Exemple",
-                   "porteuse@chu-exemple.fr", "https://github.com/chu-exemple/outil"):
+    # The parties are shown (to judge a conflict of interests), not the project itself.
+    await expect(main.locator("dl.parties")).to_contain_text("CHU Exemple")
+    for secret in ("Projet secret 0", "Description détaillée.", "Résumé grand public.",
+                   "https://github.com/chu-exemple/outil"):
         assert secret not in html
     await expect(page.get_by_role("heading", name="Dossier")).to_have_count(0)
 
@@ -57,13 +59,16 @@ async def test_reviewer_declares_scores_and_submits(live_server, context, make_w
     await expect(dossier.locator(".description")).to_have_text("Description détaillée.")
 
     # Scores: criteria are labelled with their weight and scale; "Impact" is not applicable.
-    await page.get_by_label("Qualité scientifique (poids 40 %, note de 0 à 4)").select_option("3")
-    await page.get_by_label("Impact (poids 30 %, note de 0 à 4)").select_option(label="non applicable")
-    await page.get_by_label("Ouverture (poids 30 %, note de 0 à 5)").select_option("4")
+    await page.get_by_role("group", name="Qualité scientifique (poids 40 %, note de 0 à 4)").get_by_label(
+        "3", exact=True).check()
+    await page.get_by_role("group", name="Impact (poids 30 %, note de 0 à 4)").get_by_label("non applicable").check()
+    await page.get_by_role("group", name="Ouverture (poids 30 %, note de 0 à 5)").get_by_label("4", exact=True).check()
     await page.get_by_label("Commentaire pour le porteur (transmis avec la décision)").fill(FOR_APPLICANT)
     await page.get_by_label("Commentaire pour le comité (jamais transmis au porteur)").fill(FOR_COMMITTEE)
     await page.get_by_label("Degré de confiance dans votre évaluation (1 à 5)").select_option("4")
     await page.get_by_role("button", name="Remettre l’évaluation (définitif)").click()
+    await expect(page.locator("h1")).to_have_text("Remettre l’évaluation")  # the confirmation step
+    await page.get_by_role("button", name="Confirmer la remise").click()
 
     # Locked: the page says so, shows what was given, and the form is gone.
     await expect(page.locator("[role=status]").first).to_have_text(
@@ -74,7 +79,7 @@ async def test_reviewer_declares_scores_and_submits(live_server, context, make_w
     await expect(mine.locator("p").first).to_have_text("Note globale (sur 100) : 77,14")
     await expect(mine).to_contain_text("Elle est verrouillée.")
     assert await table_rows(mine.get_by_role("table", name="Mes notes")) == [
-        ["Qualité scientifique", "3 / 4"], ["Impact", "non applicable"], ["Ouverture", "4 / 5"]]
+        ["Qualité scientifique", "3 / 4", ""], ["Impact", "non applicable", ""], ["Ouverture", "4 / 5", ""]]
     await expect(mine).to_contain_text(FOR_APPLICANT)
     await expect(mine).to_contain_text(FOR_COMMITTEE)
     await expect(page.locator(f"form[action='/reviews/assignments/{assignment.id}/review']")).to_have_count(0)

@@ -30,7 +30,7 @@ async def test_manual_assignment_created(client, make_world, api_token, settings
     assert body == {"id": body["id"], "application_id": application.id, "state": "assigned",
                     "public_title": "Titre public 0", "call": "ami-test", "due_at": None, "declared_at": None,
                     "reason": "Attribution manuelle par un gestionnaire.", "automatic": False,
-                    "reviewer": "eval0@labo0.fr"}
+                    "reviewer": "eval0@labo0.fr", "late": False}
     again = await client.post(f"/api/v1/applications/{application.id}/assignments",
                               json={"reviewer": "eval0@labo0.fr"}, headers=manager)
     assert (again.status_code, again.json()["errors"]) == (422, [
@@ -157,7 +157,7 @@ async def test_review_draft_submit_lock_reopen(client, make_world, api_token) ->
     # 3/4 = 75 on the only applicable criterion
     assert draft.json() == {"assignment_id": assignment_id, "state": "draft", "scores": {QS: 3.0}, "score": 75.0,
                             "comment_applicant": "Pour le porteur.", "comment_committee": "Entre nous.",
-                            "confidence": None, "submitted_at": None}
+                            "confidence": None, "submitted_at": None, "criterion_comments": {}}
     incomplete = await _review(client, reviewers[0], assignment_id, {QS: 3})
     assert incomplete.status_code == 422
     assert [e["field"] for e in incomplete.json()["errors"]] == [f"scores.{IMPACT}", f"scores.{OPEN}"]

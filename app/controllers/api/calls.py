@@ -18,12 +18,20 @@ from registry.calls.state import call_state
 from registry.errors import NotFound, invalid
 
 
+class AnchorIn(msgspec.Struct):
+    score: int
+    label: str
+    label_en: str = ""
+
+
 class CriterionIn(msgspec.Struct):
     name: str
     weight: int
     scale_max: int = 4
     description: str = ""
     eliminatory_below: float | None = None
+    description_en: str = ""
+    anchors: list[AnchorIn] = []
 
 
 class CallIn(msgspec.Struct):
@@ -44,6 +52,13 @@ class CallIn(msgspec.Struct):
     blind: bool = False
     reviews_per_application: int = 2
     reviews_visibility: str = "after_own"
+    reviews_due_at: str | None = None
+
+
+class AnchorOut(msgspec.Struct):
+    score: int
+    label: str
+    label_en: str
 
 
 class CriterionOut(msgspec.Struct):
@@ -52,6 +67,8 @@ class CriterionOut(msgspec.Struct):
     weight: int
     scale_max: int
     eliminatory_below: float | None
+    description_en: str = ""
+    anchors: list[AnchorOut] = []
 
 
 class CallOut(msgspec.Struct):
@@ -74,6 +91,7 @@ class CallOut(msgspec.Struct):
     reviews_visibility: str
     criteria: list[CriterionOut]
     published_at: str | None = None
+    reviews_due_at: str | None = None
 
 
 class CallPage(msgspec.Struct):
@@ -96,7 +114,9 @@ def call_input(data: JSONBody[CallIn]) -> CallInput:
         blind=data.blind, reviews_per_application=data.reviews_per_application,
         reviews_visibility=data.reviews_visibility,
         criteria=[CriterionInput(name=c.name, weight=c.weight, scale_max=c.scale_max, description=c.description,
-                                 eliminatory_below=c.eliminatory_below) for c in data.criteria])
+                                 eliminatory_below=c.eliminatory_below, description_en=c.description_en,
+                                 anchors=[msgspec.structs.asdict(a) for a in c.anchors]) for c in data.criteria],
+        reviews_due_at=data.reviews_due_at)
 
 
 def effective_policy(call: Any) -> list[str]:
@@ -116,9 +136,12 @@ async def call_out(call: Any) -> CallOut:
         amount_max=row["amount_max"], opens_at=iso(row["opens_at"]) or "", closes_at=iso(row["closes_at"]) or "",
         licence_policy=effective_policy(row), blind=row["blind"],
         reviews_per_application=row["reviews_per_application"], reviews_visibility=row["reviews_visibility"],
-        published_at=iso(row["published_at"]),
+        published_at=iso(row["published_at"]), reviews_due_at=iso(row.get("reviews_due_at")),
         criteria=[CriterionOut(name=c["name"], description=c["description"], weight=c["weight"],
-                               scale_max=c["scale_max"], eliminatory_below=c["eliminatory_below"])
+                               scale_max=c["scale_max"], eliminatory_below=c["eliminatory_below"],
+                               description_en=c.get("description_en") or "",
+                               anchors=[AnchorOut(score=a["score"], label=a["label"], label_en=a.get("label_en", ""))
+                                        for a in json_list(c.get("anchors"))])
                   for c in criteria])
 
 

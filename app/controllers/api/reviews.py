@@ -34,6 +34,7 @@ class AssignmentOut(msgspec.Struct):
     reason: str | None = None
     automatic: bool | None = None
     reviewer: str | None = None
+    late: bool = False
 
 
 class AssignmentPage(msgspec.Struct):
@@ -62,6 +63,8 @@ class ReviewIn(msgspec.Struct):
     comment_committee: str = ""
     confidence: int | None = None
     submit: bool = False
+    # {criterion name: comment for the committee}; optional.
+    criterion_comments: dict[str, str] | None = None
 
 
 class ReviewOut(msgspec.Struct):
@@ -73,6 +76,7 @@ class ReviewOut(msgspec.Struct):
     comment_committee: str
     confidence: int | None
     submitted_at: str | None
+    criterion_comments: dict[str, str] = {}
 
 
 class OtherReview(msgspec.Struct):
@@ -160,7 +164,7 @@ def assignment_out(row: dict[str, Any], *, staff: bool = False, reviewer_email: 
         id=row["id"], application_id=row["application_id"], state=row["state"], public_title=row["public_title"],
         call=row["call_slug"], due_at=iso(row["due_at"]), declared_at=iso(row["declared_at"]),
         reason=row.get("reason") if staff else None, automatic=row.get("automatic") if staff else None,
-        reviewer=reviewer_email)
+        reviewer=reviewer_email, late=bool(row.get("late")))
 
 
 async def _staff_assignment_out(assignment: Assignment) -> AssignmentOut:
@@ -172,7 +176,8 @@ def review_out(assignment_id: int, review: dict[str, Any]) -> ReviewOut:
     return ReviewOut(assignment_id=assignment_id, state=review["state"], scores=review["scores"],
                      score=None if review["score"] is None else round(review["score"], 2),
                      comment_applicant=review["comment_applicant"], comment_committee=review["comment_committee"],
-                     confidence=review["confidence"], submitted_at=iso(review["submitted_at"]))
+                     confidence=review["confidence"], submitted_at=iso(review["submitted_at"]),
+                     criterion_comments=dict(review.get("criterion_comments") or {}))
 
 
 def _base_url(request: Request) -> str:
@@ -219,7 +224,8 @@ class ReviewsApi(Controller):
             assignment=assignment_out(view["assignment"]), application=view["application"],
             applicant=view["applicant"],
             criteria=[{"name": c.name, "weight": c.weight, "scale_max": c.scale_max,
-                       "eliminatory_below": c.eliminatory_below} for c in view["criteria"]],
+                       "eliminatory_below": c.eliminatory_below, "description": c.description,
+                       "description_en": c.description_en, "anchors": list(c.anchors)} for c in view["criteria"]],
             review=review_out(assignment.id, review) if review else None,
             others=None if view["others"] is None else [
                 OtherReview(number=o["number"], scores=o["scores"],
@@ -243,9 +249,11 @@ class ReviewsApi(Controller):
         """Saves a draft, or submits (locks) with `submit: true`; null scores are "not applicable"."""
         saved = await reviewing.save_review(
             assignment_id, actor=request.user, scores=data.scores, comment_applicant=data.comment_applicant,
-            comment_committee=data.comment_committee, confidence=data.confidence, submit=data.submit)
+            comment_committee=data.comment_committee, confidence=data.confidence, submit=data.submit,
+            criterion_comments=data.criterion_comments)
         return review_out(assignment_id, {"state": saved.state, "scores": saved.scores, "score": saved.score,
                                           "comment_applicant": saved.comment_applicant,
+                                          "criterion_comments": saved.criterion_comments,
                                           "comment_committee": saved.comment_committee,
                                           "confidence": saved.confidence, "submitted_at": saved.submitted_at})
 
