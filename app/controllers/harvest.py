@@ -65,6 +65,63 @@ async def harvest_project_now(request: Request, slug: str) -> HarvestReport:
                          not_modified=totals.not_modified)
 
 
+def error_text(reason: str) -> str:
+    """A stored failure reason in the reader's language where the catalogue knows it; the retry time
+    appended at failure ("; nouvel essai …") is dropped, the page shows the next attempt itself."""
+    head = reason.split(" ; nouvel essai", 1)[0].strip()
+    return _(head) if head else ""
+
+
+def run_summary(run: object) -> str:
+    """A run's figures in the reader's language, e.g. "12 dépôts : 10 à jour, 1 modifié, 1 en échec"."""
+    from app.i18n import ngettext
+
+    def count(n: int, one: str, many: str) -> str:
+        return ngettext(one, many, n) % {"num": n}
+
+    parts = [count(run.unchanged, "%(num)s à jour", "%(num)s à jour"),  # type: ignore[attr-defined]
+             count(run.changed, "%(num)s modifié", "%(num)s modifiés"),  # type: ignore[attr-defined]
+             count(run.failed, "%(num)s en échec", "%(num)s en échec")]  # type: ignore[attr-defined]
+    if run.deferred:  # type: ignore[attr-defined]
+        parts.append(count(run.deferred, "%(num)s reporté", "%(num)s reportés"))  # type: ignore[attr-defined]
+    return _("{repositories} : {parts}").format(
+        repositories=count(run.repositories, "%(num)s dépôt", "%(num)s dépôts"),  # type: ignore[attr-defined]
+        parts=", ".join(parts))
+
+
+async def dashboard_rows() -> list[dict]:
+    """Every repository with its project's name; failing ones first (most recent failure first), then gone
+    ones, then the rest by project name."""
+    from registry.projects.tables import Project
+
+    names = {row["slug"]: row["public_title"] or row["title"] for row in await Project.select(
+        Project.slug, Project.title, Project.public_title)}
+    rows = []
+    for repo in await repository_statuses():
+        failing = bool(repo.last_error) and not repo.gone
+        rows.append({"repo": repo, "name": names.get(repo.project_slug) or repo.project_slug, "failing": failing,
+                     "error": error_text(repo.last_error) if repo.last_error else ""})
+    far_past = 0.0
+    rows.sort(key=lambda row: (0 if row["failing"] else 1 if row["repo"].gone else 2,
+                               -(row["repo"].last_error_at.timestamp() if row["failing"] and row["repo"].last_error_at
+                                 else far_past),
+                               row["name"].casefold(), row["repo"].url))
+    return rows
+
+
+async def dashboard_page(request: Request, *, status_code: int = 200, report: HarvestReport | None = None,
+                         error: str = "") -> Template:
+    rows = await dashboard_rows()
+    return page("manage/harvest.html", request, status_code=status_code, rows=rows,
+                failing=sum(1 for row in rows if row["failing"]), runs=await recent_runs(limit=20),
+                report=report, error=error, names={row["repo"].project_slug: row["name"] for row in rows},
+                triggers=TRIGGER_LABELS, summary=run_summary)
+
+
+TRIGGER_LABELS = {"scheduler": "planificateur", "manager": "gestionnaire", "cli": "ligne de commande",
+                  "api": "API"}
+
+
 class HarvestPages(Controller):
     path = "/manage/harvest"
     guards = [requires_harvest_rights]  # the same guard as the API route below
@@ -72,23 +129,17 @@ class HarvestPages(Controller):
 
     @get("/")
     async def dashboard(self, request: Request) -> Template:
-        return page("manage/harvest.html", request, repositories=await repository_statuses(),
-                    runs=await recent_runs(limit=20), report=None)
+        return await dashboard_page(request)
 
     @post("/{slug:str}")
     async def harvest_now(self, request: Request, slug: FromPath[str]) -> Template | Redirect:
         try:
             report = await harvest_project_now(request, slug)
         except TooManyAttempts as error:
-            return page("manage/harvest.html", request, status_code=429,
-                        repositories=await repository_statuses(), runs=await recent_runs(limit=20),
-                        report=None, error=error.detail)
+            return await dashboard_page(request, status_code=429, error=_(error.detail))
         except HarvestAlreadyRunning as error:
-            return page("manage/harvest.html", request, status_code=409,
-                        repositories=await repository_statuses(), runs=await recent_runs(limit=20),
-                        report=None, error=_(error.detail))
-        return page("manage/harvest.html", request, repositories=await repository_statuses(),
-                    runs=await recent_runs(limit=20), report=report)
+            return await dashboard_page(request, status_code=409, error=_(error.detail))
+        return await dashboard_page(request, report=report)
 
 
 @post("/api/v1/projects/{slug:str}/harvest", guards=[requires_harvest_rights], tags=["registre"],

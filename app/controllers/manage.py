@@ -8,6 +8,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.controllers.accounts import mailer_of
+from app.i18n import gettext
 from app.web.forms import form_lists, redirect_with_flash
 from app.web.guards import requires_admin, requires_staff
 from app.web.templating import page
@@ -19,6 +20,47 @@ from registry.outbox import queries as outbox_queries
 from registry.outbox.delivery import retry_message
 
 
+async def dashboard() -> dict:
+    """The management index: per call its applications by true state, and what needs action."""
+    from app.controllers.manage_calls import true_counts
+    from registry.calls import queries as call_queries
+    from registry.calls.state import STATE_LABELS
+    from registry.projects.tables import Repository
+    from registry.reviews.tables import Decision
+    from registry.reviews.views import review_progress
+
+    calls, _total = await call_queries.list_calls(include_drafts=True, per_page=100)
+    counts = await true_counts([row["id"] for row in calls])
+    rows = []
+    for call in calls:
+        c, slug, actions = counts[call["id"]], call["slug"], []
+        state = call["state"]
+        if state == "draft":
+            actions.append(("publish", f"/manage/calls/{slug}", c))
+        elif state == "closed":
+            actions.append(("start_review", f"/manage/calls/{slug}", c))
+        elif state == "in_review":
+            reviewable = c["submitted"] - c["decided"]
+            progress = await review_progress(call["id"])
+            unassigned = max(reviewable - sum(1 for p in progress.values() if p["assigned"]), 0)
+            awaiting = sum(p["assigned"] - p["submitted"] for p in progress.values())
+            handed_in = sum(p["submitted"] for p in progress.values())
+            prepared = await Decision.count().where((Decision.call == call["id"]) & (Decision.state == "prepared"))
+            if unassigned:
+                actions.append(("assign", f"/manage/reviews/calls/{slug}", unassigned))
+            if awaiting:
+                actions.append(("reviews", f"/manage/reviews/calls/{slug}", awaiting))
+            if handed_in and reviewable > prepared:
+                actions.append(("decide", f"/manage/reviews/calls/{slug}/decisions", reviewable - prepared))
+            if prepared and prepared >= reviewable:
+                actions.append(("release", f"/manage/reviews/calls/{slug}/decisions", prepared))
+        rows.append({**call, "counts": c, "actions": actions})
+    outbox = await outbox_queries.state_counts()
+    failing = await Repository.count().where((Repository.last_error != "") & (Repository.gone == False))  # noqa: E712
+    return {"calls": rows, "call_labels": STATE_LABELS, "outbox_failed": outbox.get("failed", 0),
+            "harvest_failing": failing}
+
+
 class ManagePages(Controller):
     path = "/manage"
     guards = [requires_staff]
@@ -26,13 +68,13 @@ class ManagePages(Controller):
 
     @get("/")
     async def index(self, request: Request) -> Template:
-        return page("manage/index.html", request)
+        return page("manage/index.html", request, **await dashboard())
 
     @get("/outbox")
     async def outbox(self, request: Request, show: FromQuery[str] = "") -> Template:
         return page("manage/outbox.html", request, counts=await outbox_queries.state_counts(),
                     entries=await outbox_queries.list_messages(state=show or None), show=show,
-                    smtp=mailer_of(request).smtp, personal=is_admin(request.user))
+                    smtp=mailer_of(request).smtp, personal=is_admin(request.user), plain_gettext=gettext)
 
     @get("/outbox/{message_id:int}")
     async def outbox_entry(self, request: Request, message_id: FromPath[int]) -> Template:
@@ -42,6 +84,7 @@ class ManagePages(Controller):
         entry, body = found
         # Recipients and contents are personal: admins only; a body with a secret link: nobody.
         return page("manage/outbox_entry.html", request, entry=entry, personal=is_admin(request.user),
+                    plain_gettext=gettext,
                     body=body if is_admin(request.user) else "")
 
     @post("/outbox/{message_id:int}/retry")

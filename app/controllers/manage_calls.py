@@ -7,11 +7,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.controllers.api.calls import effective_policy
-from app.web.forms import field_errors, form_lists, redirect_with_flash
+from app.web.forms import confirmation_page, confirmed, field_errors, form_lists, redirect_with_flash
 from app.web.guards import requires_staff
 from app.web.templating import page
 from registry.applications.queries import list_applications
 from registry.applications.state import STATE_LABELS as APPLICATION_LABELS
+from registry.applications.tables import ApplicationVersion
 from registry.calls import queries, service
 from registry.calls.paris import to_paris_input
 from registry.calls.service import CallInput, CriterionInput
@@ -21,8 +22,9 @@ from registry.errors import InvalidInput
 BLANK_CRITERIA = 3
 TEXT = ("slug", "title_fr", "title_en", "description_fr", "description_en", "eligibility_fr", "eligibility_en",
         "budget_total", "amount_min", "amount_max", "opens_at", "closes_at", "reviews_per_application",
-        "reviews_visibility")
-CRITERION = ("name", "description", "weight", "scale_max", "eliminatory_below")
+        "reviews_visibility", "reviews_due_at")
+CRITERION = ("name", "description", "weight", "scale_max", "eliminatory_below", "description_en", "anchors",
+             "anchors_en")
 
 
 def authorised() -> list[str]:
@@ -37,7 +39,7 @@ def call_from_form(data: dict[str, list[str]]) -> tuple[CallInput, dict]:
     rows = []
     for index in range(len(columns["name"])):
         cells = {name: (columns[name][index] if index < len(columns[name]) else "") for name in CRITERION}
-        if any(cells[name].strip() for name in ("name", "description", "weight")):
+        if any(cells[name].strip() for name in ("name", "description", "weight", "anchors")):
             rows.append(cells)
     policy = data.get("licence_policy", [])
     values = {**first, "licence_policy": policy, "blind": bool(data.get("blind")), "criteria": rows}
@@ -52,19 +54,133 @@ def call_from_form(data: dict[str, list[str]]) -> tuple[CallInput, dict]:
         reviews_per_application=first["reviews_per_application"] or "2",
         reviews_visibility=first["reviews_visibility"] or "after_own",
         criteria=[CriterionInput(name=r["name"], weight=r["weight"], scale_max=r["scale_max"] or "4",
-                                 description=r["description"], eliminatory_below=r["eliminatory_below"])
-                  for r in rows])
+                                 description=r["description"], eliminatory_below=r["eliminatory_below"],
+                                 description_en=r["description_en"], anchors=r["anchors"],
+                                 anchors_en=r["anchors_en"])
+                  for r in rows],
+        reviews_due_at=first["reviews_due_at"] or None)
     return call_input, values
 
 
 async def form_values(call: object) -> dict:
     criteria = await service.criteria_of(call.id)  # type: ignore[attr-defined]
-    values = {name: getattr(call, name) for name in TEXT if name not in {"opens_at", "closes_at"}}
+    values = {name: getattr(call, name) for name in TEXT if name not in {"opens_at", "closes_at", "reviews_due_at"}}
     values.update(opens_at=to_paris_input(call.opens_at), closes_at=to_paris_input(call.closes_at),  # type: ignore[attr-defined]
+                  reviews_due_at=to_paris_input(call.reviews_due_at) if call.reviews_due_at else "",  # type: ignore[attr-defined]
                   licence_policy=effective_policy(call), blind=call.blind,  # type: ignore[attr-defined]
-                  criteria=[{name: ("" if getattr(c, name) is None else getattr(c, name)) for name in CRITERION}
-                            for c in criteria])
+                  criteria=[criterion_values(c) for c in criteria])
     return values
+
+
+def criterion_values(criterion: object) -> dict:
+    """A stored criterion as the editor's fields; anchors become "score — label" lines."""
+    from registry.calls.jsonfield import json_list
+
+    values = {name: ("" if getattr(criterion, name, None) is None else getattr(criterion, name))
+              for name in CRITERION if name not in {"anchors", "anchors_en"}}
+    anchors = json_list(getattr(criterion, "anchors", []))
+    values["anchors"] = "\n".join(f"{a['score']} — {a['label']}" for a in anchors)
+    values["anchors_en"] = "\n".join(f"{a['score']} — {a['label_en']}" for a in anchors if a.get("label_en"))
+    return values
+
+
+async def true_counts(call_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per call, its applications by their true state, whatever the call's phase.
+
+    `submitted` counts every application with a submitted version that still counts (submitted, in
+    review, decided, and drafts reopened after a submission: their last version is what is reviewed);
+    `drafts` the drafts never submitted; `reopened` the drafts with an earlier submitted version;
+    `in_review` the submitted ones not yet decided while the call is in review; `decided` the funded
+    and rejected ones."""
+    from registry.applications.tables import Application
+    from registry.calls.tables import Call
+
+    counts = {call_id: {"drafts": 0, "reopened": 0, "submitted": 0, "in_review": 0, "decided": 0, "funded": 0,
+                        "rejected": 0, "withdrawn": 0} for call_id in call_ids}
+    if not call_ids:
+        return counts
+    rows = await Application.select(Application.id, Application.call, Application.state).where(
+        Application.call.is_in(call_ids))
+    drafts = [row["id"] for row in rows if row["state"] == "draft"]
+    versioned = {row["application"] for row in await ApplicationVersion.select(
+        ApplicationVersion.application).where(ApplicationVersion.application.is_in(drafts))} if drafts else set()
+    reviewing = {row["id"] for row in await Call.select(Call.id).where(
+        Call.id.is_in(call_ids) & (Call.status == "in_review"))}
+    for row in rows:
+        bucket, state = counts[row["call"]], row["state"]
+        if state == "under_review" or (state == "submitted" and row["call"] in reviewing):
+            bucket["in_review"] += 1
+        if state == "draft":
+            bucket["reopened" if row["id"] in versioned else "drafts"] += 1
+        elif state == "withdrawn":
+            bucket["withdrawn"] += 1
+        elif state in ("funded", "rejected"):
+            bucket["decided"] += 1
+            bucket[state] += 1
+        if state in ("submitted", "under_review", "funded", "rejected") or row["id"] in versioned:
+            bucket["submitted"] += 1
+    return counts
+
+
+async def move_consequences(call: object, target: str) -> dict:
+    """What a call's move will do, said exactly, for its confirmation page."""
+    from datetime import UTC, datetime
+
+    from app.i18n import current_language, ngettext
+    from app.i18n import gettext as _
+    from app.timefmt import format_when
+
+    language = current_language.get()
+
+    def paris(moment: object) -> str:
+        return f"{format_when(moment, language)} {_('(heure de Paris)')}"
+
+    state = call_state(call)
+    counts = (await true_counts([call.id]))[call.id]  # type: ignore[attr-defined]
+    title = call.title_fr  # type: ignore[attr-defined]
+    warnings: list[str] = []
+    consequences: list[str] = []
+    if target == "published":
+        heading = _("Publier l’appel ?")
+        message = _("L’appel « {title} » sera publié : sa page devient publique et il ne pourra plus revenir à "
+                    "l’état de brouillon.").format(title=title)
+        consequences = [
+            _("Ouverture des dépôts : {date}.").format(date=paris(call.opens_at)),  # type: ignore[attr-defined]
+            _("Clôture des dépôts : {date}.").format(date=paris(call.closes_at)),  # type: ignore[attr-defined]
+        ]
+        label = _("Publier l’appel")
+    elif target == "in_review":
+        heading = _("Lancer l’évaluation ?")
+        message = _("L’appel « {title} » passera en évaluation : les dépôts seront fermés définitivement et les "
+                    "candidatures soumises pourront être attribuées aux évaluateurs.").format(title=title)
+        if state in ("open", "upcoming") and datetime.now(UTC) < call.closes_at.replace(  # type: ignore[attr-defined]
+                tzinfo=call.closes_at.tzinfo or UTC):  # type: ignore[attr-defined]
+            warnings.append(_("L’appel est encore ouvert jusqu’au {date} : les candidats ne pourront plus "
+                              "déposer.").format(date=paris(call.closes_at)))  # type: ignore[attr-defined]
+        consequences = [
+            ngettext("%(num)s candidature soumise sera évaluée.", "%(num)s candidatures soumises seront évaluées.",
+                     counts["submitted"]) % {"num": counts["submitted"]},
+            ngettext("%(num)s brouillon rouvert après dépôt reviendra à sa dernière version soumise.",
+                     "%(num)s brouillons rouverts après dépôt reviendront à leur dernière version soumise.",
+                     counts["reopened"]) % {"num": counts["reopened"]},
+            ngettext("%(num)s brouillon jamais soumis ne sera pas évalué.",
+                     "%(num)s brouillons jamais soumis ne seront pas évalués.",
+                     counts["drafts"]) % {"num": counts["drafts"]},
+        ]
+        label = _("Lancer l’évaluation")
+    elif target == "decided":
+        heading = _("Marquer l’appel comme décidé ?")
+        message = _("L’appel « {title} » sera marqué comme décidé, sans publier de décision ni envoyer de "
+                    "courriel.").format(title=title)
+        consequences = [_("Les décisions se publient depuis la page Décisions, qui envoie les courriers.")]
+        label = _("Marquer comme décidé")
+    else:
+        heading = _("Archiver l’appel ?")
+        message = _("L’appel « {title} » sera archivé : il reste consultable mais ne peut plus changer "
+                    "d’état.").format(title=title)
+        label = _("Archiver")
+    return {"heading": heading, "message": message, "consequences": consequences, "warnings": warnings,
+            "confirm_label": label}
 
 
 def empty_values() -> dict:
@@ -80,7 +196,7 @@ class ManageCallPages(Controller):
     @get("/")
     async def index(self, request: Request) -> Template:
         rows, _ = await queries.list_calls(include_drafts=True, per_page=100)
-        counts = {row["id"]: await queries.application_counts(row["id"]) for row in rows}
+        counts = await true_counts([row["id"] for row in rows])
         return page("manage/calls.html", request, rows=rows, counts=counts, labels=STATE_LABELS)
 
     def _form(self, request: Request, values: dict, errors: dict, *, slug: str = "", status_code: int = 200
@@ -109,9 +225,13 @@ class ManageCallPages(Controller):
         rows, total = await list_applications(request.user, call_slug=slug, per_page=100)
         state = call_state(call)
         moves = [target for (current, target) in TRANSITIONS if current == call.status]
+        drafts = [row["id"] for row in rows if row["state"] == "draft"]
+        reopened = {row["application"] for row in await ApplicationVersion.select(
+            ApplicationVersion.application).where(ApplicationVersion.application.is_in(drafts))} if drafts else set()
         return page("manage/calls_detail.html", request, call=call, state=state, labels=STATE_LABELS,
-                    counts=await queries.application_counts(call.id), rows=rows, total=total, moves=moves,
-                    criteria=await queries.criteria_rows(call.id), application_labels=APPLICATION_LABELS)
+                    counts=(await true_counts([call.id]))[call.id], rows=rows, total=total, moves=moves,
+                    criteria=await queries.criteria_rows(call.id), application_labels=APPLICATION_LABELS,
+                    reopened=reopened)
 
     @get("/{slug:str}/edit")
     async def edit(self, request: Request, slug: FromPath[str]) -> Template:
@@ -128,7 +248,15 @@ class ManageCallPages(Controller):
         return redirect_with_flash(f"/manage/calls/{call.slug}", "call_saved")
 
     @post("/{slug:str}/move")
-    async def move(self, request: Request, slug: FromPath[str]) -> Redirect:
+    async def move(self, request: Request, slug: FromPath[str]) -> Template | Redirect:
+        """Irreversible: without ``confirm=1`` the page says what the move will do and changes nothing."""
         data = await form_lists(request)
-        await service.move_call(slug, (data.get("to") or [""])[0], actor=request.user)
+        target = (data.get("to") or [""])[0]
+        if not confirmed(data):
+            call = await service.call_by_slug(slug)
+            if (call.status, target) in TRANSITIONS:
+                return confirmation_page(request, action=f"/manage/calls/{slug}/move", fields={"to": target},
+                                         cancel_url=f"/manage/calls/{slug}",
+                                         **await move_consequences(call, target))
+        await service.move_call(slug, target, actor=request.user)
         return redirect_with_flash(f"/manage/calls/{slug}", "call_moved")

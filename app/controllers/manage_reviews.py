@@ -7,7 +7,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app.web.files import file_response
-from app.web.forms import field_errors, form_data, form_lists, redirect_with_flash
+from app.web.forms import confirmation_page, confirmed, field_errors, form_data, form_lists, redirect_with_flash
 from app.web.guards import requires_staff
 from app.web.templating import page
 from registry.calls.service import call_by_slug
@@ -15,6 +15,61 @@ from registry.errors import InvalidInput
 from registry.labels.tables import Label
 from registry.reviews import assigning, decisions, pool, ranking, reviewing, views
 from registry.reviews.access import application_of, assignment_for_staff, call_of
+from registry.reviews.reviewing import CONFLICT_KIND_LABELS
+
+
+async def conflict_kinds(call_id: int) -> dict[int, list[str]]:
+    """Per application of the call, the kinds of the conflicts of interest its reviewers declared."""
+    from registry.reviews.tables import Assignment
+
+    kinds: dict[int, list[str]] = {}
+    for row in await Assignment.select(Assignment.application, Assignment.conflict_kind).where(
+            (Assignment.call == call_id) & (Assignment.state == "conflict")).order_by(Assignment.id):
+        kinds.setdefault(row["application"], []).append(row["conflict_kind"] or "other")
+    return kinds
+
+
+async def release_consequences(slug: str) -> dict:
+    """What publishing the call's decisions will do, counted from the prepared decisions and their letters."""
+    from app.i18n import gettext as _
+    from app.i18n import ngettext
+
+    letters = await decisions.letters_preview(slug)
+    funded = [item for item in letters if item["context"]["outcome"] == "funded"]
+    rejected = len(letters) - len(funded)
+    mails = sum(len(item["to"]) for item in letters)
+    _call, rows, budget = await decisions.decisions_of_call(slug)
+    undecided = [row for row in rows if row["state"] in ("submitted", "under_review") and not row["decision"]]
+    total = sum(item["context"]["amount"] or 0 for item in funded)
+    message = (ngettext("%(num)s décision sera publiée", "%(num)s décisions seront publiées", len(letters))
+               % {"num": len(letters)} + " " + _("et") + " "
+               + ngettext("%(num)s courriel sera envoyé", "%(num)s courriels seront envoyés", mails) % {"num": mails}
+               + " (" + ngettext("%(num)s financée", "%(num)s financées", len(funded)) % {"num": len(funded)}
+               + ", " + ngettext("%(num)s refusée", "%(num)s refusées", rejected) % {"num": rejected} + ").")
+    consequences = [
+        _("Les candidatures passent à l’état « financé » ou « non retenu » ; les évaluations sont verrouillées."),
+        ngettext("%(num)s projet financé sera créé dans le registre public.",
+                 "%(num)s projets financés seront créés dans le registre public.", len(funded)) % {"num": len(funded)},
+        _("Montant total accordé : {total} sur un budget de {budget}.").format(
+            total=_money(total), budget=_money(budget["budget"])),
+        _("L’appel passe à l’état « décidé ». Cette publication est définitive."),
+    ]
+    warnings = []
+    if undecided:
+        warnings.append(ngettext("%(num)s candidature n’a pas encore de décision préparée : la publication sera "
+                                 "refusée tant qu’elle en manque.",
+                                 "%(num)s candidatures n’ont pas encore de décision préparée : la publication sera "
+                                 "refusée tant qu’elles en manquent.", len(undecided)) % {"num": len(undecided)})
+    if total > budget["budget"]:
+        warnings.append(_("Le total accordé dépasse le budget de l’appel."))
+    return {"heading": _("Publier toutes les décisions ?"), "message": message, "consequences": consequences,
+            "warnings": warnings, "confirm_label": _("Publier les décisions et envoyer les courriels")}
+
+
+def _money(value: int) -> str:
+    from app.web.templating import _money as money
+
+    return money(value)
 
 
 class ManageReviewPages(Controller):
@@ -38,9 +93,13 @@ class ManageReviewPages(Controller):
     async def _assignments_page(self, request: Request, slug: str, *, status_code: int = 200,
                                 errors: dict[str, str] | None = None, error_for: int | None = None) -> Template:
         call = await call_by_slug(slug)
+        applications = await views.call_assignments(call.id)
         return page("manage/review_assignments.html", request, status_code=status_code, call=call,
-                    applications=await views.call_assignments(call.id), reviewers=await pool.list_pool(call.id),
-                    errors=errors or {}, error_for=error_for)
+                    applications=applications, reviewers=await pool.list_pool(call.id),
+                    choices=await assigning.reviewer_choices(call.id, [a["id"] for a in applications]),
+                    progress=await views.review_progress(call.id),
+                    reviewer_progress=await views.reviewer_progress(call.id),
+                    criteria=await reviewing.criteria_specs(call.id), errors=errors or {}, error_for=error_for)
 
     @get("/calls/{slug:str}")
     async def assignments(self, request: Request, slug: FromPath[str]) -> Template:
@@ -88,8 +147,28 @@ class ManageReviewPages(Controller):
         call = await call_by_slug(slug)
         sort = sort if sort in ranking.SORT_KEYS else "score_mean"
         lines = await ranking.call_ranking(slug, sort=sort, descending=order != "asc")
+        progress = await views.review_progress(call.id)
+        conflicts = await conflict_kinds(call.id)
+        running, crossed = 0, False
+        for line in lines:
+            counts = progress.get(line["application_id"], {})
+            line["assigned"] = counts.get("assigned", 0)
+            line["submitted_reviews"] = counts.get("submitted", 0)
+            line["late_reviews"] = counts.get("late", 0)
+            line["missing_reviews"] = max(line["assigned"] - line["submitted_reviews"], 0)
+            line["conflicts"] = conflicts.get(line["application_id"], [])
+            # The running total of requested amounts down the ranking as shown, eliminated ones left out.
+            line["cumulative"] = None
+            line["budget_line"] = False
+            if not line["eliminated"]:
+                running += line["requested_amount"] or 0
+                line["cumulative"] = running
+                line["over_budget"] = running > call.budget_total
+                if line["over_budget"] and not crossed:
+                    line["budget_line"], crossed = True, True
         return page("manage/review_ranking.html", request, call=call, lines=lines, sort=sort,
-                    order="asc" if order == "asc" else "desc")
+                    order="asc" if order == "asc" else "desc", conflict_labels=CONFLICT_KIND_LABELS,
+                    missing=sum(1 for line in lines if line["missing_reviews"]))
 
     @get("/calls/{slug:str}/ranking.csv")
     async def ranking_csv(self, request: Request, slug: FromPath[str]) -> Response[bytes]:
@@ -129,13 +208,26 @@ class ManageReviewPages(Controller):
         mailer = request.app.state.mailer
         previews = []
         for item in await decisions.letters_preview(slug):
-            subject, body = mailer.preview(template=item["template"], language="fr", context=item["context"])
-            previews.append({"to": item["to"], "subject": subject, "body": body,
+            # As the applicant will read it: in the owner's language.
+            subject, body = mailer.preview(template=item["template"], language=item["language"],
+                                           context=item["context"])
+            previews.append({"to": item["to"], "subject": subject, "body": body, "language": item["language"],
+                             "outcome": item["context"]["outcome"],
                              "application_id": item["context"]["application_id"]})
-        return page("manage/decision_letters.html", request, call=call, previews=previews)
+        funded = sum(1 for item in previews if item["outcome"] == "funded")
+        return page("manage/decision_letters.html", request, call=call, previews=previews, funded=funded,
+                    rejected=len(previews) - funded, mails=sum(len(item["to"]) for item in previews))
 
     @post("/calls/{slug:str}/release")
     async def release(self, request: Request, slug: FromPath[str]) -> Template | Redirect:
+        """Irreversible, sends the letters: without ``confirm=1`` the page counts what will happen."""
+        data = await form_data(request)
+        if not confirmed(data):
+            call = await call_by_slug(slug)
+            if call.status == "in_review":
+                return confirmation_page(request, action=f"/manage/reviews/calls/{slug}/release", fields={},
+                                         cancel_url=f"/manage/reviews/calls/{slug}/decisions",
+                                         **await release_consequences(slug))
         try:
             await decisions.release_decisions(slug, actor=request.user, mailer=request.app.state.mailer,
                                               gitlab_hosts=tuple(request.app.state.settings.gitlab_hosts))

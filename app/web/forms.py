@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.response import Redirect
 
 from app.i18n import gettext as _
+from app.i18n import translate_stored
 from registry.errors import DomainError
 
 FLASH_COOKIE = "ami_flash"
@@ -39,6 +40,10 @@ FLASH_MESSAGES = {
     "call_moved": ("success", "L'état de l'appel a été changé."),
     "application_started": ("success", "Votre brouillon de candidature est créé. Il n'est pas encore soumis."),
     "application_saved": ("success", "Brouillon enregistré. Il n'est pas encore soumis."),
+    "application_saved_with_errors": ("warning", "Brouillon enregistré, sauf les valeurs signalées ci-dessous : "
+                                                 "elles ne sont pas valides. Elles sont conservées telles que "
+                                                 "saisies, mais la candidature ne pourra être déposée qu'une fois "
+                                                 "corrigées."),
     "application_submitted": ("success", "Votre candidature est soumise. Un accusé de réception vous a été envoyé."),
     "application_withdrawn": ("success", "Votre candidature est retirée."),
     "application_reopened": ("info", "Candidature rouverte : modifiez-la puis soumettez-la à nouveau avant la "
@@ -63,9 +68,10 @@ async def form_lists(request: Request) -> dict[str, list[str]]:
 def field_errors(error: DomainError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for item in error.errors:
-        errors.setdefault(item.field, _(item.message))
+        # translate_stored: a catalogue message, or one with its parameters filled in.
+        errors.setdefault(item.field, translate_stored(item.message))
     if not errors:
-        errors["form"] = _(error.detail)
+        errors["form"] = translate_stored(error.detail)
     return errors
 
 
@@ -105,3 +111,24 @@ async def uploaded_file(request: Request, field: str) -> tuple[bytes, str]:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def confirmation_page(request: Request, *, heading: str, message: str, consequences: list[str] | None = None,
+                      action: str, fields: dict | None = None, cancel_url: str, confirm_label: str | None = None,
+                      warnings: list[str] | None = None):
+    """The confirmation step of an irreversible HTML action (templates/confirm.html), answered with 200.
+
+    `fields` are re-posted as hidden inputs (a list value gives one input per item), plus ``confirm=1``."""
+    from app.web.templating import page
+
+    return page("confirm.html", request, heading=heading, message=message, consequences=consequences or [],
+                action=action, fields=fields or {}, cancel_url=cancel_url,
+                confirm_label=confirm_label or _("Confirmer"), warnings=warnings or [])
+
+
+def confirmed(data) -> bool:
+    """Whether a posted form carries ``confirm=1`` (the second step of a confirmed action)."""
+    value = data.get("confirm") if data is not None else None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value or "").strip() == "1"

@@ -67,7 +67,7 @@ async def test_outbox_dashboard_hides_people_from_managers_and_secret_links_from
     page = await client.get("/manage/outbox")
     assert "En attente : 0" in page.text and "Envoyés : 1" in page.text and "En échec : 0" in page.text
     assert "zoe@example.org" not in page.text and "Confirmez votre adresse" not in page.text
-    assert "verify_email n° " in page.text
+    assert "confirmation d’adresse n° " in page.text and "verify_email" not in page.text
     message_id = int(page.text.split('href="/manage/outbox/')[1].split('"')[0])
     detail = await client.get(f"/manage/outbox/{message_id}")
     assert "zoe@example.org" not in detail.text and "token=" not in detail.text

@@ -69,9 +69,10 @@ async def test_manager_assigns_ranks_decides_and_releases(smtp_live_server, cont
     await page.get_by_role("link", name="Classement").click()
     await expect(page.locator("h1")).to_have_text("Classement — AMI test")
     assert await table_rows(page.get_by_role("table", name="Candidatures classées (2)")) == [
-        ["1", f"n° {second.id} — Titre public 1", "2", "84,82", "84,82", "7,68", "77,14", "92,5", ""],
-        ["2", f"n° {first.id} — Titre public 0", "2", "35,25", "35,25", "11,75", "23,5", "47",
-         "Éliminée : Qualité scientifique"],
+        ["1", f"n° {second.id} — Titre public 1", "2 / 2", "50 000 €", "50 000 €", "84,82", "84,82", "7,68", "77,14",
+         "92,5", ""],
+        ["2", f"n° {first.id} — Titre public 0", "2 / 2", "50 000 €", "—", "35,25", "35,25", "11,75", "23,5",
+         "47", "Éliminée : Qualité scientifique"],
     ]
 
     # Decisions: one funded with an amount, one rejected with its reason.
@@ -98,7 +99,7 @@ async def test_manager_assigns_ranks_decides_and_releases(smtp_live_server, cont
     await expect(letters.locator("h2")).to_have_text([
         "Décision : votre candidature n’est pas retenue — Titre public 0",
         "Décision : votre candidature est retenue — Titre public 1"])
-    await expect(letters.locator(".meta")).to_have_text([f"Destinataires : {', '.join(RECIPIENTS)}"] * 2)
+    await expect(letters.locator(".meta")).to_have_text([f"Destinataires : {', '.join(RECIPIENTS)} — langue du courrier : français"] * 2)
     previews = [squash(text) for text in await letters.locator("pre").all_inner_texts()]
     assert f"Motifs de la décision : {REASON}" in previews[0]
     assert "Montant accordé : 40 000 € (montant demandé : 50 000 €)" in previews[1]
@@ -108,6 +109,8 @@ async def test_manager_assigns_ranks_decides_and_releases(smtp_live_server, cont
     # One batch release.
     await page.get_by_role("link", name="← Décisions").click()
     await page.get_by_role("button", name="Publier toutes les décisions").click()
+    await expect(page.locator("#confirm-what")).to_contain_text("4 courriels seront envoyés")  # the confirmation step
+    await page.locator("form.confirm-form").get_by_role("button").click()
     await expect(page.locator("[role=status]").first).to_have_text(
         "Les décisions sont publiées ; les courriers sont dans la file d’envoi.")
     await expect(funded.locator("p").last).to_have_text("Décision publiée : financée — 40 000 €")

@@ -25,7 +25,7 @@ async def test_harvest_now_button_runs_and_is_rate_limited(settings, make_user, 
         assert "https://github.com/hdh/pseudo" in dashboard.text and "jamais" in dashboard.text
         done = await client.post("/manage/harvest/pseudo", data={"_csrf_token": csrf_from(dashboard.text)})
         assert done.status_code == 200
-        assert "Collecte terminée pour pseudo : 1 dépôt : 0 à jour, 1 modifié, 0 en échec." in done.text
+        assert "Collecte terminée pour Projet pseudo : 1 dépôt : 0 à jour, 1 modifié, 0 en échec." in done.text
         again = await client.post("/manage/harvest/pseudo", data={"_csrf_token": csrf_from(done.text)})
         assert again.status_code == 429
         assert "Une collecte de ce projet vient d&#39;être lancée" in again.text

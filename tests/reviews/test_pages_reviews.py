@@ -44,9 +44,14 @@ async def test_reviewer_journey_through_forms(client, make_world) -> None:
         "score-0": "3", "score-1": "na", "comment_applicant": "Bon projet.", "confidence": "4", "action": "submit"})
     assert incomplete.status_code == 422
     assert 'id="error-score-2"' in incomplete.text and "Bon projet." in incomplete.text
-    done = await post_form(client, url, f"{url}/review", {
-        "score-0": "3", "score-1": "na", "score-2": "4", "comment_applicant": "Bon projet.",
-        "comment_committee": "Solide.", "confidence": "4", "action": "submit"})
+    fields = {"score-0": "3", "score-1": "na", "score-2": "4", "comment_applicant": "Bon projet.",
+              "comment_committee": "Solide.", "confidence": "4", "action": "submit"}
+    # Handing in is irreversible: first a summary of the scores, nothing stored yet.
+    summary = await post_form(client, url, f"{url}/review", fields)
+    assert summary.status_code == 200 and "Récapitulatif de votre évaluation" in summary.text
+    assert 'name="confirm" value="1"' in summary.text and "3 / 4" in summary.text
+    assert (await Review.objects().first()).state == "draft"
+    done = await post_form(client, url, f"{url}/review", {**fields, "confirm": "1"})
     assert "Évaluation remise. Elle est désormais verrouillée." in done.text
     review = await Review.objects().first()
     assert (review.state, review.scores if isinstance(review.scores, dict) else __import__("json").loads(
@@ -63,8 +68,12 @@ async def test_conflict_through_form(client, make_world, settings) -> None:
     await login(client, reviewer.email)
     url = f"/reviews/assignments/{first.id}"
     clear_outbox(settings)
-    response = await post_form(client, url, f"{url}/declaration", {"conflict": "yes", "kind": "financial",
-                                                                   "note": "Actionnaire"})
+    declaration = {"conflict": "yes", "kind": "financial", "note": "Actionnaire"}
+    asked = await post_form(client, url, f"{url}/declaration", declaration)
+    assert asked.status_code == 200 and "Vous ne pourrez plus évaluer ce dossier ; le gestionnaire sera prévenu." in asked.text
+    assert "intérêt financier" in asked.text and outbox_messages(settings) == []
+    assert (await Assignment.objects().where(Assignment.id == first.id).first()).state == "assigned"
+    response = await post_form(client, url, f"{url}/declaration", {**declaration, "confirm": "1"})
     assert "Conflit d’intérêts déclaré" in response.text and "ne vous est plus accessible" in response.text
     assert [to for to, _, _ in outbox_messages(settings)] == ["gestion@hdh.fr"]
 
@@ -133,8 +142,11 @@ async def test_manager_pages_and_csv(client, make_world) -> None:
     assert "Décision : votre candidature est retenue — Titre public 0" in letters.text
     assert "Impact insuffisant." in letters.text and "Pour vous." in letters.text
     assert "Confidentiel comité" not in letters.text
+    asked = await post_form(client, "/manage/reviews/calls/ami-test/decisions",
+                            "/manage/reviews/calls/ami-test/release", {})
+    assert "2 décisions seront publiées et 4 courriels seront envoyés (1 financée, 1 refusée)." in asked.text
     released = await post_form(client, "/manage/reviews/calls/ami-test/decisions",
-                               "/manage/reviews/calls/ami-test/release", {})
+                               "/manage/reviews/calls/ami-test/release", {"confirm": "1"})
     assert "Les décisions sont publiées ; les courriers sont dans la file d’envoi." in released.text
 
 
