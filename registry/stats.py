@@ -63,16 +63,19 @@ async def registry_statistics(now: datetime | None = None) -> dict:
 
     now = now or datetime.now(UTC)
     per_call = await Project.raw(
-        "SELECT ami_call.slug AS slug, ami_call.title_fr AS title, COUNT(ami_project.id) AS projects, "
+        "SELECT ami_call.slug AS slug, ami_call.title_fr AS title, ami_call.title_en AS title_en, "
+        "COUNT(ami_project.id) AS projects, "
         "COALESCE(SUM(ami_project.amount_granted), 0) AS amount FROM ami_project "
         "JOIN ami_call ON ami_call.id = ami_project.call "
-        "GROUP BY ami_call.slug, ami_call.title_fr ORDER BY amount DESC")
+        "GROUP BY ami_call.slug, ami_call.title_fr, ami_call.title_en ORDER BY amount DESC")
     per_theme = await Project.raw(
-        "SELECT ami_label.name_fr AS name, ami_label.slug AS slug, COUNT(ami_project.id) AS projects, "
+        "SELECT ami_label.name_fr AS name, ami_label.name_en AS name_en, ami_label.slug AS slug, "
+        "COUNT(ami_project.id) AS projects, "
         "COALESCE(SUM(ami_project.amount_granted), 0) AS amount FROM ami_project_label "
         "JOIN ami_label ON ami_label.id = ami_project_label.label "
         "JOIN ami_project ON ami_project.id = ami_project_label.project "
-        "WHERE ami_label.category = 'theme' GROUP BY ami_label.name_fr, ami_label.slug ORDER BY amount DESC")
+        "WHERE ami_label.category = 'theme' GROUP BY ami_label.name_fr, ami_label.name_en, ami_label.slug "
+        "ORDER BY amount DESC")
     months = _last_months(now, 12)
     counts = dict.fromkeys(months, 0)
     start = datetime.fromisoformat(months[0] + "-01T00:00:00+00:00")

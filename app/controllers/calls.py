@@ -1,4 +1,4 @@
-"""Public call pages: the list (upcoming, open, closed) and one call with its criteria."""
+"""Public call pages: the list of every public call by phase, and one call with its criteria."""
 
 from __future__ import annotations
 
@@ -9,29 +9,21 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from app.controllers.api.calls import effective_policy
+from app.i18n import current_language
+from app.timefmt import format_duration
 from app.web.templating import page
 from registry.calls import queries
 from registry.calls.service import call_by_slug
 from registry.calls.state import STATE_LABELS, call_state
 from registry.errors import NotFound
 
+# The order of the sections of the public list of calls.
+LIST_ORDER = ("open", "upcoming", "closed", "in_review", "decided", "archived")
+
 
 def time_left(closes_at: datetime, now: datetime) -> str:
-    """« 3 jours et 4 heures » — coarse on purpose; the exact Paris time is printed beside it."""
-    seconds = int((closes_at - now).total_seconds())
-    if seconds <= 0:
-        return ""
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = []
-    if days:
-        parts.append(f"{days} jour{'s' if days > 1 else ''}")
-    if hours:
-        parts.append(f"{hours} heure{'s' if hours > 1 else ''}")
-    if not days and minutes:
-        parts.append(f"{minutes} minute{'s' if minutes > 1 else ''}")
-    return " et ".join(parts) or "moins d'une minute"
+    """« 3 jours et 4 heures » / "3 days and 4 hours" — coarse on purpose; the exact Paris time is printed beside it."""
+    return format_duration(closes_at - now, current_language.get())
 
 
 class CallPages(Controller):
@@ -39,8 +31,9 @@ class CallPages(Controller):
 
     @get("/calls")
     async def list_calls(self, request: Request) -> Template:
-        rows, _ = await queries.list_calls(states=("upcoming", "open", "closed"), per_page=100)
-        groups = {state: [row for row in rows if row["state"] == state] for state in ("open", "upcoming", "closed")}
+        """Every public call, grouped: open and upcoming first, then closed, in review, decided, archived."""
+        rows, _ = await queries.list_calls(per_page=1000)
+        groups = {state: [row for row in rows if row["state"] == state] for state in LIST_ORDER}
         return page("calls/list.html", request, groups=groups, labels=STATE_LABELS)
 
     @get("/calls/{slug:str}")

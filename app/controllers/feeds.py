@@ -9,7 +9,9 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
+from app.i18n import current_language, gettext
 from app.web.files import file_response
+from registry.calls import queries as call_queries
 from registry.projects import detail as detail_queries
 from registry.projects import exports, queries
 from registry.projects.browse import BrowseQuery, parse_browse_query
@@ -43,9 +45,23 @@ async def _atom(request: Request, query: BrowseQuery, *, title: str, page_url: s
     releases, _ = await queries.registry_releases(query=query, per_page=50, with_total=False)
     feed_url = f"{base}{request.url.path}" + (f"?{request.url.query}" if request.url.query else "")
     body = exports.releases_atom(
-        releases, feed_url=feed_url, page_url=page_url, title=title, base_url=base, updated=datetime.now(UTC)
+        releases,
+        feed_url=feed_url,
+        page_url=page_url,
+        title=title,
+        base_url=base,
+        updated=datetime.now(UTC),
+        language=current_language.get(),
+        t=gettext,
     )
     return Response(body, media_type=ATOM_TYPE)
+
+
+def _in_language(url: str) -> str:
+    """The page's address in the feed's language (French is the default, so it needs no parameter)."""
+    if current_language.get() == "fr":
+        return url
+    return f"{url}{'&' if '?' in url else '?'}lang={current_language.get()}"
 
 
 class OpenDataRoutes(Controller):
@@ -57,7 +73,10 @@ class OpenDataRoutes(Controller):
         query = parse_browse_query(_params(request))
         base = base_url_of(request)
         return await _atom(
-            request, query, title="Versions des projets financés par l'AMI", page_url=f"{base}{query.url('/releases')}"
+            request,
+            query,
+            title=gettext("Versions des projets financés par l'AMI"),
+            page_url=_in_language(f"{base}{query.url('/releases')}"),
         )
 
     @get("/projects/{slug:str}/releases.atom", summary="Flux Atom des versions d'un projet")
@@ -70,11 +89,13 @@ class OpenDataRoutes(Controller):
         base = base_url_of(request)
         body = exports.releases_atom(
             releases[:50],
-            feed_url=f"{base}/projects/{slug}/releases.atom",
-            page_url=f"{base}/projects/{slug}",
-            title=f"Versions — {detail['public_title'] or detail['title']}",
+            feed_url=_in_language(f"{base}/projects/{slug}/releases.atom"),
+            page_url=_in_language(f"{base}/projects/{slug}"),
+            title=gettext("Versions — %(title)s") % {"title": detail["public_title"] or detail["title"]},
             base_url=base,
             updated=datetime.now(UTC),
+            language=current_language.get(),
+            t=gettext,
         )
         return Response(body, media_type=ATOM_TYPE)
 
@@ -157,6 +178,12 @@ class OpenDataRoutes(Controller):
     async def sitemap(self, request: Request) -> Response:
         static = [("/", None), ("/projects", None), ("/releases", None), ("/stats", None), ("/calls", None)]
         projects = [(f"/projects/{row['slug']}", row["updated_at"]) for row in await queries.project_slugs()]
+        calls = []
+        for call in (await call_queries.list_calls(per_page=1000))[0]:
+            calls.append((f"/calls/{call['slug']}", None))
+            if call["state"] in ("decided", "archived"):
+                calls.append((f"/calls/{call['slug']}/transparency", None))
         return Response(
-            exports.sitemap(static + projects, base_url_of(request)), media_type="application/xml; charset=utf-8"
+            exports.sitemap(static + calls + projects, base_url_of(request)),
+            media_type="application/xml; charset=utf-8",
         )

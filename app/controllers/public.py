@@ -1,12 +1,16 @@
-"""Public pages that need no account: home, accessibility statement, legal notice, health."""
+"""Public pages that need no account: home, accessibility statement, legal notice, favicon, health."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.response import Template
 
 from app.web.templating import page
 from registry import stats
+
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.svg"
 
 
 class PublicPages(Controller):
@@ -20,6 +24,12 @@ class PublicPages(Controller):
     @get("/accessibilite")
     async def accessibility(self, request: Request) -> Template:
         return page("public/accessibility.html", request)
+
+    @get("/favicon.ico", media_type="image/svg+xml")
+    async def favicon(self) -> Response:
+        """Browsers ask for /favicon.ico whatever the page links: answer with the SVG icon itself."""
+        return Response(FAVICON.read_bytes(), media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
     @get("/mentions-legales")
     async def legal(self, request: Request) -> Template:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 import nh3
@@ -9,12 +10,14 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
-from app.i18n import gettext
+from app.i18n import current_language, gettext
 from app.web.templating import page
 from registry import stats
+from registry.labels.tables import Label
 from registry.projects import charts, exports, queries, transparency
 from registry.projects import detail as detail_queries
 from registry.projects.browse import parse_browse_query
+from registry.projects.charts import N_
 
 FACET_TITLES = {
     "label": "Étiquettes",
@@ -25,6 +28,14 @@ FACET_TITLES = {
     "call": "Appel",
     "status": "Statut",
     "release": "Version publiée",
+}
+# Shown instead of the stored values (forge names are proper names; statuses go through gettext).
+FORGE_NAMES = {"github": "GitHub", "gitlab": "GitLab", "git": "Git"}
+STATUS_LABELS = {
+    "active": N_("Actif"),
+    "completed": N_("Terminé"),
+    "suspended": N_("Suspendu"),
+    "abandoned": N_("Abandonné"),
 }
 LABEL_CATEGORIES = {
     "theme": "Thèmes",
@@ -47,6 +58,28 @@ def _base(request: Request) -> str:
     return str(request.app.state.settings.base_url).rstrip("/")
 
 
+async def _label_names(slugs: tuple[str, ...], facet: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """The name of each selected label in the reader's language, for the filter chips.
+
+    A selected label is in the label facet whenever a project matches (the facet carries its names, or the
+    slug itself for an unknown label, which is what the chip shows then): only the others are looked up.
+    """
+    if not slugs:
+        return {}
+    english = current_language.get() == "en"
+    names: dict[str, str] = {}
+    for item in facet or []:
+        if item["value"] in slugs:
+            names[item["value"]] = item["name_en"] if english and item["name_en"] else item["name_fr"]
+    missing = [slug for slug in slugs if slug not in names]
+    if missing:
+        rows = await Label.select(Label.slug, Label.name_fr, Label.name_en).where(Label.slug.is_in(missing))
+        names.update(
+            {row["slug"]: (row["name_en"] if english and row["name_en"] else row["name_fr"]) for row in rows}
+        )
+    return names
+
+
 class RegistryPages(Controller):
     include_in_schema = False
 
@@ -61,6 +94,9 @@ class RegistryPages(Controller):
             result=result,
             facet_titles=FACET_TITLES,
             label_categories=LABEL_CATEGORIES,
+            label_names=await _label_names(query.labels, result.facets.get("label")),
+            forge_names=FORGE_NAMES,
+            status_labels=STATUS_LABELS,
         )
 
     @get("/projects/{slug:str}")
@@ -70,10 +106,15 @@ class RegistryPages(Controller):
             repo["readme_html"] = _clean(repo["readme_html"])
         for release in detail["releases"]:
             release["notes_html"] = _clean(release["notes_html"])
+        for milestone in detail["milestones"]:
+            # Noon UTC is the same day in Paris, so the `when` filter prints the due date itself.
+            due = milestone["due_on"]
+            milestone["due_at"] = datetime.combine(due, time(12), UTC) if due else None
         json_ld = exports.json_ld_script(
             exports.software_source_code(detail, _base(request), context=exports.SCHEMA_CONTEXT)
         )
-        return page("public/project.html", request, project=detail, json_ld=json_ld)
+        return page("public/project.html", request, project=detail, json_ld=json_ld,
+                    forge_names=FORGE_NAMES, status_labels=STATUS_LABELS)
 
     @get("/releases")
     async def releases(self, request: Request) -> Template:
@@ -93,7 +134,8 @@ class RegistryPages(Controller):
     @get("/stats")
     async def statistics(self, request: Request) -> Template:
         figures = await stats.registry_statistics()
-        return page("public/stats.html", request, figures=figures, charts=charts.statistics_charts(figures, gettext))
+        chart_list = charts.statistics_charts(figures, gettext, current_language.get())
+        return page("public/stats.html", request, figures=figures, charts=chart_list)
 
     @get("/calls/{slug:str}/transparency")
     async def transparency(self, request: Request, slug: FromPath[str]) -> Template:

@@ -7,13 +7,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 from typing import Any
 
-WIDTH = 640
+from babel.dates import format_date
+
+WIDTH = 660
 BAR = 22
 GAP = 10
-LABEL_WIDTH = 230
+LABEL_WIDTH = 250
+# Longest label written beside a bar (13 px text, at most ~7.5 px a character, fits LABEL_WIDTH);
+# longer ones are cut with "…", the full text is in the bar's tooltip and in the data table.
+LABEL_CHARS = 30
+
+
+def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+# The freshness buckets of registry.stats, translated when the chart is drawn.
+FRESHNESS_BUCKETS = (N_("moins de 24 h"), N_("1 à 7 jours"), N_("plus de 7 jours"), N_("jamais"))
 # Hatched patterns so bars differ by texture, not only by colour.
 PATTERNS = (
     '<pattern id="{id}-p0" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
@@ -34,11 +49,14 @@ class Chart:
     svg: str
 
 
-def _format(value: float, unit: str) -> str:
+def _format(value: float, unit: str, language: str = "fr") -> str:
+    """« 995 000 € » in French, "€995,000" in English."""
     if unit == "€":
+        if language == "en":
+            return f"€{int(value):,}"
         return f"{int(value):,}".replace(",", "\u202f") + " €"
     if unit == "%":
-        return f"{value:.0f} %"
+        return f"{value:.0f}%" if language == "en" else f"{value:.0f} %"
     return f"{int(value)}"
 
 
@@ -51,6 +69,7 @@ def bar_chart(
     unit: str = "",
     columns: tuple[str, str] = ("", ""),
     pattern: int = 0,
+    language: str = "fr",
 ) -> Chart:
     height = max(1, len(data)) * (BAR + GAP) + GAP
     highest = max((value for _, value in data), default=0) or 1
@@ -65,10 +84,11 @@ def bar_chart(
     for index, (label, value) in enumerate(data):
         y = GAP + index * (BAR + GAP)
         width = max(1.0, span * value / highest) if value else 0
-        shown = label if len(label) <= 34 else label[:33] + "…"
+        shown = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+        tooltip = f"<title>{escape(label)}</title>" if shown != label else ""
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR * 0.7:.1f}" text-anchor="end" font-size="13" '
-            f'fill="#161616">{escape(shown)}</text>'
+            f'fill="#161616">{tooltip}{escape(shown)}</text>'
         )
         parts.append(
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{BAR}" '
@@ -76,79 +96,92 @@ def bar_chart(
         )
         parts.append(
             f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{y + BAR * 0.7:.1f}" font-size="13" '
-            f'fill="#161616">{escape(_format(value, unit))}</text>'
+            f'fill="#161616">{escape(_format(value, unit, language))}</text>'
         )
     if not data:
         parts.append(f'<text x="10" y="{BAR}" font-size="13" fill="#161616">—</text>')
     parts.append("</svg>")
-    rows = [(label, _format(value, unit)) for label, value in data]
+    rows = [(label, _format(value, unit, language)) for label, value in data]
     return Chart(chart_id, title, description, columns, rows, "".join(parts))
 
 
-def statistics_charts(figures: dict[str, Any], t: Callable[[str], str] = str) -> list[Chart]:
-    """`t` translates the French texts (the app passes its gettext)."""
+def _month_label(month: str, language: str) -> str:
+    """« mars 2026 » / "Mar 2026" from "2026-03"."""
+    year, number = month.split("-")
+    return format_date(date(int(year), int(number), 1), "MMM y", locale=language)
+
+
+def statistics_charts(figures: dict[str, Any], t: Callable[[str], str] = str, language: str = "fr") -> list[Chart]:
+    """`t` translates the French texts (the app passes its gettext); `language` picks call and theme names."""
+    _ = t  # so that `pybabel extract` sees the messages below
     compliance = figures["compliance"]
+    english = language == "en"
     return [
         bar_chart(
             "funding-call",
-            t("Financement par appel"),
-            t("Montant total accordé pour chaque appel, en euros."),
-            [(row["title"], row["amount"]) for row in figures["funding_per_call"]],
+            _("Financement par appel"),
+            _("Montant total accordé pour chaque appel, en euros."),
+            [((row.get("title_en") if english else None) or row["title"], row["amount"])
+             for row in figures["funding_per_call"]],
             unit="€",
-            columns=(t("Appel"), t("Montant accordé")),
+            language=language,
+            columns=(_("Appel"), _("Montant accordé")),
         ),
         bar_chart(
             "funding-theme",
-            t("Financement par thème"),
-            t("Montant accordé aux projets portant chaque thème ; un projet à plusieurs thèmes compte dans chacun."),
-            [(row["name"], row["amount"]) for row in figures["funding_per_theme"]],
+            _("Financement par thème"),
+            _("Montant accordé aux projets portant chaque thème ; un projet à plusieurs thèmes compte dans chacun."),
+            [((row.get("name_en") if english else None) or row["name"], row["amount"])
+             for row in figures["funding_per_theme"]],
             unit="€",
-            columns=(t("Thème"), t("Montant accordé")),
+            language=language,
+            columns=(_("Thème"), _("Montant accordé")),
             pattern=1,
         ),
         bar_chart(
             "releases-month",
-            t("Versions publiées par mois"),
-            t("Nombre de versions publiées chaque mois, sur les douze derniers mois."),
-            [(row["month"], row["count"]) for row in figures["releases_per_month"]],
-            columns=(t("Mois"), t("Versions")),
+            _("Versions publiées par mois"),
+            _("Nombre de versions publiées chaque mois, sur les douze derniers mois."),
+            [(_month_label(row["month"], language), row["count"]) for row in figures["releases_per_month"]],
+            columns=(_("Mois"), _("Versions")),
         ),
         bar_chart(
             "licences",
-            t("Licences des projets"),
-            t("Nombre de projets par licence (identifiant SPDX)."),
+            _("Licences des projets"),
+            _("Nombre de projets par licence (identifiant SPDX)."),
             [(row["licence"], row["count"]) for row in figures["licences"]],
-            columns=(t("Licence"), t("Projets")),
+            columns=(_("Licence"), _("Projets")),
             pattern=1,
         ),
         bar_chart(
             "compliance",
-            t("Conformité des licences"),
-            t("%(rate)s %% des projets dont la licence est connue utilisent une licence autorisée.")
+            _("Conformité des licences"),
+            _("%(rate)s %% des projets dont la licence est connue utilisent une licence autorisée.")
             % {"rate": f"{compliance['rate']:.0f}"},
             [
-                (t("Licence autorisée"), compliance["compliant"]),
-                (t("Licence non autorisée"), compliance["non_compliant"]),
-                (t("Licence inconnue"), compliance["unknown"]),
+                (_("Licence autorisée"), compliance["compliant"]),
+                (_("Licence non autorisée"), compliance["non_compliant"]),
+                (_("Licence inconnue"), compliance["unknown"]),
             ],
-            columns=(t("Situation"), t("Projets")),
+            columns=(_("Situation"), _("Projets")),
         ),
         bar_chart(
             "freshness",
-            t("Fraîcheur de la collecte"),
-            t("Nombre de dépôts selon l'âge de leur dernière collecte réussie."),
-            [(t(row["bucket"]), row["count"]) for row in figures["freshness"]],
-            columns=(t("Dernière collecte"), t("Dépôts")),
+            _("Fraîcheur de la collecte"),
+            _("Nombre de dépôts selon l'âge de leur dernière collecte réussie."),
+            [(_(row["bucket"]), row["count"]) for row in figures["freshness"]],
+            columns=(_("Dernière collecte"), _("Dépôts")),
             pattern=1,
         ),
     ]
 
 
 def score_distribution_chart(buckets: list[dict[str, Any]], t: Callable[[str], str] = str) -> Chart:
+    _ = t
     return bar_chart(
         "scores",
-        t("Distribution des notes"),
-        t("Nombre de candidatures par tranche de note moyenne (sur 100), sans identifier les candidatures."),
+        _("Distribution des notes"),
+        _("Nombre de candidatures par tranche de note moyenne (sur 100), sans identifier les candidatures."),
         [(row["bucket"], row["count"]) for row in buckets],
-        columns=(t("Note moyenne"), t("Candidatures")),
+        columns=(_("Note moyenne"), _("Candidatures")),
     )

@@ -44,9 +44,15 @@ def _time(value: str | None) -> datetime | None:
 
 
 async def _demo_call_id() -> int:
+    """The call the demo projects were funded by: ami-2025 once its decisions are out, else ami-2024.
+
+    A project is only ever attached to a decided (or archived) call, so that the registry, the call's
+    page and its transparency page agree: the demo's ami-2025 is still in review (the reviewer demo
+    works on it), so the snapshot's projects go to a past call, ami-2024, created decided.
+    """
     for slug in (PREFERRED_CALL, FALLBACK_CALL):
-        row = await Call.select(Call.id).where(Call.slug == slug).first()
-        if row:
+        row = await Call.select(Call.id, Call.status).where(Call.slug == slug).first()
+        if row and (slug == FALLBACK_CALL or row["status"] in ("decided", "archived")):
             return row["id"]
     call = Call(
         slug=FALLBACK_CALL,
@@ -181,7 +187,7 @@ async def _add_project(entry: dict[str, Any], call_id: int) -> None:
 
 
 async def load_demo_projects() -> None:
-    """Adds the demo projects that are missing (by slug), linked to ami-2025 or a decided ami-2024 call."""
+    """Adds the demo projects that are missing (by slug), linked to a decided ami-2025 or ami-2024 call."""
     snapshot = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     existing = {row["slug"] for row in await Project.select(Project.slug)}
     missing = [entry for entry in snapshot["projects"] if entry["slug"] not in existing]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -182,18 +183,30 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: st
 
 
 def releases_atom(
-    releases: list[dict[str, Any]], *, feed_url: str, page_url: str, title: str, base_url: str, updated: datetime
+    releases: list[dict[str, Any]],
+    *,
+    feed_url: str,
+    page_url: str,
+    title: str,
+    base_url: str,
+    updated: datetime,
+    language: str = "fr",
+    t: Callable[[str], str] = str,
 ) -> bytes:
-    """Atom 1.0 (RFC 4287); release notes go in as escaped HTML content."""
+    """Atom 1.0 (RFC 4287); release notes go in as escaped HTML content.
+
+    `language` goes in `xml:lang`; `t` translates the feed's own French texts (the app passes gettext).
+    """
+    _ = t  # so that `pybabel extract` sees the messages below
     ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "fr"})
+    feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": language})
     _sub(feed, "id", feed_url)
     _sub(feed, "title", title)
     _sub(feed, "updated", _iso(max((r["published_at"] for r in releases if r["published_at"]), default=updated)))
     _sub(feed, "link", rel="self", href=feed_url, type="application/atom+xml")
     _sub(feed, "link", rel="alternate", href=page_url, type="text/html")
     author = _sub(feed, "author")
-    _sub(author, "name", "AMI Algorithmes ouverts — Health Data Hub")
+    _sub(author, "name", _("AMI Algorithmes ouverts — Health Data Hub"))
     _sub(author, "uri", base_url)
     _sub(feed, "rights", f"Licence Ouverte / {DATA_LICENCE}")
     for release in releases:
@@ -212,7 +225,12 @@ def releases_atom(
             type="text/html",
         )
         _sub(entry, "link", rel="related", href=f"{base_url}/projects/{project['slug']}", type="text/html")
-        _sub(entry, "summary", f"{project['title']} : version {release['tag']} ({release['repository']})")
+        _sub(
+            entry,
+            "summary",
+            _("%(project)s : version %(tag)s (%(repository)s)")
+            % {"project": project["title"], "tag": release["tag"], "repository": release["repository"]},
+        )
         if release["notes_html"]:
             _sub(entry, "content", release["notes_html"], type="html")
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8", xml_declaration=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from registry.calls.state import call_state
 from registry.calls.tables import Call, Criterion
 from registry.errors import NotFound
 from registry.projects.tables import Project
@@ -66,10 +67,18 @@ async def _score_distribution(call_id: int) -> list[dict[str, Any]] | None:
 
 
 async def call_transparency(slug: str) -> dict[str, Any]:
+    """The report of a call; `state` is its public phase (upcoming … archived), `published` once decided.
+
+    Projects funded before the platform recorded applications and decisions (imported into the
+    registry, like the demo's AMI 2024) have no released decision: the counts of applications and
+    decisions are then left out (`None`) and the report is `partial`, rather than showing zeros
+    beside the funded projects, and `imported` says why.
+    """
     call = await Call.select().where(Call.slug == slug).first()
     if call is None or call["status"] == "draft":
         raise NotFound(f"Aucun appel « {slug[:80]} ».")
-    report: dict[str, Any] = {"call": call, "published": call["status"] in PUBLISHED_STATES}
+    report: dict[str, Any] = {"call": call, "published": call["status"] in PUBLISHED_STATES,
+                              "state": call_state(call)}
     if not report["published"]:
         report.update(
             criteria=[],
@@ -78,6 +87,7 @@ async def call_transparency(slug: str) -> dict[str, Any]:
             decisions=None,
             score_distribution=None,
             partial=False,
+            imported=False,
             amount_granted=0,
         )
         return report
@@ -98,6 +108,10 @@ async def call_transparency(slug: str) -> dict[str, Any]:
     applications = await _applications(call["id"])
     decisions = await _decisions(call["id"])
     distribution = await _score_distribution(call["id"])
+    imported = bool(projects) and decisions is not None and not decisions["funded"]
+    if imported:
+        # Funded outside the platform: no application or decision of it is recorded here.
+        applications = decisions = distribution = None
     report.update(
         criteria=criteria,
         projects=projects,
@@ -106,5 +120,6 @@ async def call_transparency(slug: str) -> dict[str, Any]:
         score_distribution=distribution if distribution and any(b["count"] for b in distribution) else None,
         amount_granted=sum(p["amount_granted"] or 0 for p in projects),
         partial=applications is None or decisions is None or distribution is None,
+        imported=imported,
     )
     return report

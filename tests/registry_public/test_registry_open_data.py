@@ -122,7 +122,10 @@ async def test_sitemap_lists_projects(client, demo):
     locations = [loc.text for loc in root.findall("s:url/s:loc", ns)]
     assert "http://127.0.0.1:8000/projects" in locations
     assert "http://127.0.0.1:8000/projects/edsnlp" in locations
-    assert len(locations) == 15
+    # The decided call's page and its transparency page are listed too.
+    assert "http://127.0.0.1:8000/calls/ami-2024" in locations
+    assert "http://127.0.0.1:8000/calls/ami-2024/transparency" in locations
+    assert len(locations) == 17
 
 
 async def test_releases_since_and_its_error(client, demo):
