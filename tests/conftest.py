@@ -215,9 +215,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def browser():
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser), one for the whole run."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("AMI_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing (install Debian's chromium package)")
