@@ -296,6 +296,8 @@ def run_engine(args: argparse.Namespace, engine: str) -> dict:
                     answered = results[name]["ok"] + results[name]["not_modified"]
                     notes.append(f"{name} : {results[name]['not_modified']} réponses 304 sur {answered}")
             rss, peak = rss_mb(app.pid)
+            stop(app)
+            before = measure_before(args, env, workdir, base_pages=PAGES) if args.before else {}
         finally:
             stop(app)
             stop(bare)
@@ -311,12 +313,39 @@ def run_engine(args: argparse.Namespace, engine: str) -> dict:
                                settle=True)
             finally:
                 stop(served)
-        return {"engine": engine, "results": results, "call_2_workers": call, "rss_mb": rss, "peak_rss_mb": peak,
+        return {"engine": engine, "results": results, "before": before, "call_2_workers": call, "rss_mb": rss, "peak_rss_mb": peak,
                 "notes": notes, "load": (load_before, os.getloadavg()[0]), "cpus": os.cpu_count(),
                 "wrk": f"wrk 1 thread, 8 connexions, {args.warmup:g} s + {args.duration:g} s",
                 "projects": args.projects, "releases": args.projects * args.releases_per_project}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure_before(args: argparse.Namespace, env: dict[str, str], workdir: Path,
+                   base_pages: list[tuple[str, str, tuple[str, ...]]]) -> dict[str, dict]:
+    """The same pages served by an earlier checkout (`--before DIR`, with its own .venv) on the same data,
+    in the same run: the "before" of a change. Its schema may lag behind; pages it cannot serve say so."""
+    before_dir = Path(args.before).resolve()
+    python = before_dir / ".venv/bin/python"
+    port = free_port()
+    before_env = {**env, "PYTHONPATH": str(before_dir)}
+    process = start([str(python), str(HERE / "server.py"), str(port)], before_env, workdir / "before.log",
+                    cwd=before_dir)
+    results: dict[str, dict] = {}
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/healthz", process)
+        for name, path, lua in base_pages:
+            if path.startswith("{bare}") or name == CONDITIONAL:
+                continue
+            url = f"http://127.0.0.1:{port}{path}"
+            status, _, _ = fetch(url)
+            if status != 200:
+                results[name] = {"skipped": f"statut {status}"}
+                continue
+            results[name] = measure(url, args, lua_args=tuple(a.format(projects=args.projects) for a in lua))
+    finally:
+        stop(process)
+    return results
 
 
 # --- pretalx -------------------------------------------------------------------------------------
@@ -387,6 +416,16 @@ def report_engine(run: dict) -> None:
         ratio = r["rps"] / bare if bare else 0
         print(f"{name:28} {r['rps']:8.0f} {r['p50']:7.1f} {r['p99']:7.1f} {ratio:6.1%} {r['kb']:6.1f} "
               f"{r['requests']:6d} {r['errors']:4d}")
+    if run.get("before"):
+        print(f"\n{'avant / après (même données)':28} {'req/s av':>9} {'req/s ap':>9} {'×':>6} {'p99 av':>7} "
+              f"{'p99 ap':>7}")
+        for name, old in run["before"].items():
+            new = results.get(name, {})
+            if "rps" not in old or "rps" not in new:
+                print(f"{name:28} skipped: {old.get('skipped', '')}")
+                continue
+            print(f"{name:28} {old['rps']:9.0f} {new['rps']:9.0f} {new['rps'] / old['rps'] if old['rps'] else 0:6.1f} "
+                  f"{old['p99']:7.1f} {new['p99']:7.1f}")
     call = run["call_2_workers"]
     if "skipped" in call:
         print(f"{'/calls/{slug} (2 workers)':28} skipped: {call['skipped']}")
@@ -464,6 +503,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--projects", type=int, default=10_000)
     parser.add_argument("--releases-per-project", type=int, default=10)
+    parser.add_argument("--before", default=os.environ.get("AMI_BENCH_BEFORE", ""),
+                        help="an earlier checkout with its own .venv, measured on the same data in the same run")
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per page (wrk -d)")
     parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per page, discarded")
     parser.add_argument("--engines", default="sqlite,postgres")
