@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from registry.errors import N_
 
-def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
-    """Marks a message for extraction. Reasons are stored in French, each one a catalogue message
-    with its parameters filled in (`N_("…%(x)s…") % params`); pages show them in the reader's
-    language through app.i18n.translate_stored."""
-    return message
+# Reasons are stored in French, each one a catalogue message marked with N_ and its parameters filled
+# in (`N_("…%(x)s…") % params`); pages show them in the reader's language (app.i18n.translate_stored).
 
 
 _TIMES = {1: "une fois", 2: "deux fois", 3: "trois fois", 4: "quatre fois", 5: "cinq fois"}

@@ -3,6 +3,8 @@ import os
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from registry.errors import N_
+
 # argon2id with the library's defaults (RFC 9106 low-memory profile). The test suite sets
 # AMI_PASSWORD_HASHING=fast: still argon2id, with cheap parameters, so hundreds of logins stay quick.
 if os.environ.get("AMI_PASSWORD_HASHING") == "fast":
@@ -11,10 +13,6 @@ else:
     _hasher = PasswordHasher()
 MIN_LENGTH = 12
 
-
-def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
 
 
 def hash_password(password: str) -> str:

@@ -19,16 +19,12 @@ from registry.accounts.permissions import Actor
 from registry.accounts.tables import ROLES, ApiToken, EmailToken, Session, User, UserRole
 from registry.audit.log import record_event
 from registry.db import write_transaction
-from registry.errors import FieldError, InvalidInput, NotFound, TooManyAttempts, invalid
+from registry.errors import N_, FieldError, InvalidInput, NotFound, TooManyAttempts, invalid
 
 TOKEN_PREFIX = "ami_"  # noqa: S105 - a public prefix, not a secret
 # Same cost whether or not the account exists, so timing does not reveal it.
 _DUMMY_HASH = hash_password("not-a-real-password-used-for-timing-only")
 
-
-def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
 
 
 PASSWORDS_DIFFER = N_("Les deux mots de passe ne sont pas identiques.")
@@ -407,31 +403,47 @@ async def verify_email(token: str) -> User:
     return user
 
 
+async def _link_account(purpose: str, email: str, *, client: str, per_client: int, window_seconds: int,
+                        too_many: str) -> User | None:
+    """The active account a mailed link of this purpose may go to, within the limits: per client address
+    (TooManyAttempts, with Retry-After) and 3 links per address and window (then None, the same answer
+    as for an unknown address)."""
+    try:
+        await ratelimit.reserve([ratelimit.Limit(f"{purpose}:client:{client}", per_client)],
+                                window_seconds=window_seconds)
+    except ratelimit.LimitReached as reached:
+        error = TooManyAttempts(too_many)
+        error.retry_after = reached.retry_after
+        raise error from None
+    email = normalise_email(email)
+    if not email:
+        return None
+    try:
+        await ratelimit.reserve([ratelimit.Limit(f"{purpose}:account:{email}", 3)],
+                                window_seconds=window_seconds)
+    except ratelimit.LimitReached:
+        return None
+    user = await User.objects().get(User.email == email)
+    return user if user is not None and user.is_active else None
+
+
+async def _fresh_link(user: User, purpose: str, hours: int) -> tuple[User, str]:
+    """Only the newest link works: issuing one voids the account's earlier links of this purpose."""
+    async with write_transaction(EmailToken._meta.db):
+        await _void_email_tokens(user.id, purpose=purpose)
+        return user, await issue_email_token(user.id, purpose=purpose, hours=hours)
+
+
 async def start_password_reset(email: str, *, client: str, per_client: int,
                                window_seconds: int) -> tuple[User, str] | None:
     """A reset token for this address, or None when no such account (the page says the same).
 
     Only the newest link works: issuing one voids the account's earlier reset links.
     """
-    try:
-        await ratelimit.reserve([ratelimit.Limit(f"reset:client:{client}", per_client)],
-                                window_seconds=window_seconds)
-    except ratelimit.LimitReached as reached:
-        error = TooManyAttempts("Trop de demandes de réinitialisation. Réessayez plus tard.")
-        error.retry_after = reached.retry_after
-        raise error from None
-    email = normalise_email(email)
-    try:
-        await ratelimit.reserve([ratelimit.Limit(f"reset:account:{email}", 3)],
-                                window_seconds=window_seconds)
-    except ratelimit.LimitReached:
-        return None  # the same answer as for an unknown address
-    user = await User.objects().get(User.email == email)
-    if user is None or not user.is_active:
-        return None
-    async with write_transaction(EmailToken._meta.db):
-        await _void_email_tokens(user.id, purpose="reset")
-        return user, await issue_email_token(user.id, purpose="reset", hours=2)
+    user = await _link_account("reset", email, client=client, per_client=per_client,
+                               window_seconds=window_seconds,
+                               too_many=N_("Trop de demandes de réinitialisation. Réessayez plus tard."))
+    return None if user is None else await _fresh_link(user, "reset", hours=2)
 
 
 async def resend_verification(email: str, *, client: str, per_client: int,
@@ -442,27 +454,12 @@ async def resend_verification(email: str, *, client: str, per_client: int,
     Limited like password resets: per client address (TooManyAttempts) and 3 per address and window.
     Only the newest link works: issuing one voids the account's earlier verification links.
     """
-    try:
-        await ratelimit.reserve([ratelimit.Limit(f"verify:client:{client}", per_client)],
-                                window_seconds=window_seconds)
-    except ratelimit.LimitReached as reached:
-        error = TooManyAttempts("Trop de demandes de lien de confirmation. Réessayez plus tard.")
-        error.retry_after = reached.retry_after
-        raise error from None
-    email = normalise_email(email)
-    if not email:
+    user = await _link_account("verify", email, client=client, per_client=per_client,
+                               window_seconds=window_seconds,
+                               too_many=N_("Trop de demandes de lien de confirmation. Réessayez plus tard."))
+    if user is None or user.email_verified_at is not None:
         return None
-    try:
-        await ratelimit.reserve([ratelimit.Limit(f"verify:account:{email}", 3)],
-                                window_seconds=window_seconds)
-    except ratelimit.LimitReached:
-        return None
-    user = await User.objects().get(User.email == email)
-    if user is None or not user.is_active or user.email_verified_at is not None:
-        return None
-    async with write_transaction(EmailToken._meta.db):
-        await _void_email_tokens(user.id, purpose="verify")
-        return user, await issue_email_token(user.id, purpose="verify", hours=48)
+    return await _fresh_link(user, "verify", hours=48)
 
 
 async def reset_password(token: str, new_password: str) -> User:

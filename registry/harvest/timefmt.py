@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from registry.errors import N_
+
 PARIS = ZoneInfo("Europe/Paris")
 
-
-def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
-    """Marks a message for extraction; stored reasons are translated where they are shown."""
-    return message
 
 
 _MONTHS = (

@@ -20,6 +20,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from registry.errors import N_
+
 GITHUB_HOST = "github.com"
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -27,10 +29,6 @@ _IPV4_PART = re.compile(r"^(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-
-def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
-    """Marks a message for extraction; stored reasons are translated where they are shown."""
-    return message
 
 
 class UnsafeRepositoryURL(ValueError):

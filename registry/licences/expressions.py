@@ -17,6 +17,8 @@ from license_expression import (
     get_spdx_licensing,
 )
 
+from registry.errors import N_
+
 NOASSERTION = "NOASSERTION"
 NONE = "NONE"
 
@@ -33,11 +35,6 @@ AUTHORISED: frozenset[str] = frozenset(
 )  # fmt: skip
 
 _CUSTOM = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.\-]+:)?LicenseRef-[A-Za-z0-9.\-]+$")
-
-
-def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
-    """Marks a message for extraction; it is translated where it is shown (translate_stored)."""
-    return message
 
 
 class InvalidExpression(ValueError):

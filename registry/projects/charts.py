@@ -13,6 +13,8 @@ from typing import Any
 
 from babel.dates import format_date
 
+from registry.errors import N_
+
 WIDTH = 660
 BAR = 22
 GAP = 10
@@ -21,10 +23,6 @@ LABEL_WIDTH = 250
 # longer ones are cut with "…", the full text is in the bar's tooltip and in the data table.
 LABEL_CHARS = 30
 
-
-def N_(message: str) -> str:  # noqa: N802 (the usual name of a gettext marker)
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
 
 
 # The freshness buckets of registry.stats, translated when the chart is drawn.
