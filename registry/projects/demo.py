@@ -63,10 +63,10 @@ async def _demo_call_id() -> int:
         budget_total=1_200_000,
         amount_min=20_000,
         amount_max=200_000,
-        opens_at=datetime(2025, 1, 15, 9, tzinfo=UTC),
-        closes_at=datetime(2025, 3, 31, 15, tzinfo=UTC),
+        opens_at=datetime(2024, 1, 15, 9, tzinfo=UTC),
+        closes_at=datetime(2024, 3, 31, 15, tzinfo=UTC),
         status="decided",
-        published_at=datetime(2025, 1, 10, 9, tzinfo=UTC),
+        published_at=datetime(2024, 1, 10, 9, tzinfo=UTC),
     )
     await call.save()
     await Criterion.insert(
