@@ -10,13 +10,8 @@ from registry.errors import N_
 # in (`N_("…%(x)s…") % params`); pages show them in the reader's language (app.i18n.translate_stored).
 
 
-_TIMES = {1: "une fois", 2: "deux fois", 3: "trois fois", 4: "quatre fois", 5: "cinq fois"}
 _REPEATED = {1: N_("%(problem)s une fois"), 2: N_("%(problem)s deux fois"), 3: N_("%(problem)s trois fois"),
              4: N_("%(problem)s quatre fois"), 5: N_("%(problem)s cinq fois")}
-
-
-def times(count: int) -> str:
-    return _TIMES.get(count, f"{count} fois")
 
 
 def repeated(problem: str, count: int) -> str:

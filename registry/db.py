@@ -326,6 +326,7 @@ async def truncate_all(engine: Engine) -> None:
     from piccolo.querystring import QueryString
 
     from registry.audit.anchor import forget_anchor  # here: the audit package imports this module
+    from registry.cache.version import bump
 
     # The data version is not emptied but bumped: pages cached before must not be served after.
     names = [t._meta.tablename for t in all_tables() if t._meta.tablename != "ami_data_version"]
@@ -352,8 +353,7 @@ async def truncate_all(engine: Engine) -> None:
                 await engine.run_ddl(f"DELETE FROM {name}")
                 for guard in guards:
                     await engine.run_ddl(guard["sql"])
-        await engine.run_querystring(QueryString(
-            "UPDATE ami_data_version SET version = version + 1, changed_at = CURRENT_TIMESTAMP"))
+        await bump(engine)
     forget_anchor()
 
 

@@ -228,3 +228,23 @@ async def browser():
         instance = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield instance
         await instance.close()
+
+
+@pytest.fixture
+async def demo(db):
+    """The demo projects and the label taxonomy, loaded through the real demo loaders."""
+    from registry.labels.taxonomy import load_taxonomy
+    from registry.projects.demo import load_demo_projects
+
+    await load_taxonomy()
+    await load_demo_projects()
+    return db
+
+
+@pytest.fixture
+async def full_demo(db):
+    """Everything `ami demo` loads: accounts of every role, calls, applications, reviews, projects."""
+    from registry.demo import load_demo
+
+    await load_demo()
+    return db

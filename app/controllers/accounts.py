@@ -108,10 +108,10 @@ class AccountPages(Controller):
             await accounts.verify_email(token)
         except accounts.LinkAlreadyUsed as error:
             return page("accounts/link_invalid.html", request, status_code=200, message=_(error.detail),
-                        already_verified=True, purpose="verify")
+                        already_verified=True)
         except InvalidInput as error:
             return page("accounts/link_invalid.html", request, status_code=400,
-                        message=_(error.detail), already_verified=False, purpose="verify")
+                        message=_(error.detail), already_verified=False)
         return redirect_with_flash("/login", "email_verified")
 
     @get("/verify/resend", name="verify_resend")

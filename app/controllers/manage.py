@@ -22,8 +22,8 @@ from registry.outbox.delivery import retry_message
 
 async def dashboard() -> dict:
     """The management index: per call its applications by true state, and what needs action."""
-    from app.controllers.manage_calls import true_counts
     from registry.calls import queries as call_queries
+    from registry.calls.queries import true_counts
     from registry.calls.state import STATE_LABELS
     from registry.projects.tables import Repository
     from registry.reviews.tables import Decision

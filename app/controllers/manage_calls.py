@@ -12,7 +12,6 @@ from app.web.guards import requires_staff
 from app.web.templating import page
 from registry.applications.queries import list_applications
 from registry.applications.state import STATE_LABELS as APPLICATION_LABELS
-from registry.applications.tables import ApplicationVersion
 from registry.calls import queries, service
 from registry.calls.paris import to_paris_input
 from registry.calls.service import CallInput, CriterionInput
@@ -84,44 +83,6 @@ def criterion_values(criterion: object) -> dict:
     return values
 
 
-async def true_counts(call_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per call, its applications by their true state, whatever the call's phase.
-
-    `submitted` counts every application with a submitted version that still counts (submitted, in
-    review, decided, and drafts reopened after a submission: their last version is what is reviewed);
-    `drafts` the drafts never submitted; `reopened` the drafts with an earlier submitted version;
-    `in_review` the submitted ones not yet decided while the call is in review; `decided` the funded
-    and rejected ones."""
-    from registry.applications.tables import Application
-    from registry.calls.tables import Call
-
-    counts = {call_id: {"drafts": 0, "reopened": 0, "submitted": 0, "in_review": 0, "decided": 0, "funded": 0,
-                        "rejected": 0, "withdrawn": 0} for call_id in call_ids}
-    if not call_ids:
-        return counts
-    rows = await Application.select(Application.id, Application.call, Application.state).where(
-        Application.call.is_in(call_ids))
-    drafts = [row["id"] for row in rows if row["state"] == "draft"]
-    versioned = {row["application"] for row in await ApplicationVersion.select(
-        ApplicationVersion.application).where(ApplicationVersion.application.is_in(drafts))} if drafts else set()
-    reviewing = {row["id"] for row in await Call.select(Call.id).where(
-        Call.id.is_in(call_ids) & (Call.status == "in_review"))}
-    for row in rows:
-        bucket, state = counts[row["call"]], row["state"]
-        if state == "under_review" or (state == "submitted" and row["call"] in reviewing):
-            bucket["in_review"] += 1
-        if state == "draft":
-            bucket["reopened" if row["id"] in versioned else "drafts"] += 1
-        elif state == "withdrawn":
-            bucket["withdrawn"] += 1
-        elif state in ("funded", "rejected"):
-            bucket["decided"] += 1
-            bucket[state] += 1
-        if state in ("submitted", "under_review", "funded", "rejected") or row["id"] in versioned:
-            bucket["submitted"] += 1
-    return counts
-
-
 async def move_consequences(call: object, target: str) -> dict:
     """What a call's move will do, said exactly, for its confirmation page."""
     from datetime import UTC, datetime
@@ -136,7 +97,7 @@ async def move_consequences(call: object, target: str) -> dict:
         return f"{format_when(moment, language)} {_('(heure de Paris)')}"
 
     state = call_state(call)
-    counts = (await true_counts([call.id]))[call.id]  # type: ignore[attr-defined]
+    counts = (await queries.true_counts([call.id]))[call.id]  # type: ignore[attr-defined]
     title = call.title_fr  # type: ignore[attr-defined]
     warnings: list[str] = []
     consequences: list[str] = []
@@ -196,7 +157,7 @@ class ManageCallPages(Controller):
     @get("/")
     async def index(self, request: Request) -> Template:
         rows, _ = await queries.list_calls(include_drafts=True, per_page=100)
-        counts = await true_counts([row["id"] for row in rows])
+        counts = await queries.true_counts([row["id"] for row in rows])
         return page("manage/calls.html", request, rows=rows, counts=counts, labels=STATE_LABELS)
 
     def _form(self, request: Request, values: dict, errors: dict, *, slug: str = "", status_code: int = 200
@@ -225,11 +186,10 @@ class ManageCallPages(Controller):
         rows, total = await list_applications(request.user, call_slug=slug, per_page=100)
         state = call_state(call)
         moves = [target for (current, target) in TRANSITIONS if current == call.status]
-        drafts = [row["id"] for row in rows if row["state"] == "draft"]
-        reopened = {row["application"] for row in await ApplicationVersion.select(
-            ApplicationVersion.application).where(ApplicationVersion.application.is_in(drafts))} if drafts else set()
+        reopened: set[int] = set()
+        counts = (await queries.true_counts([call.id], reopened=reopened))[call.id]
         return page("manage/calls_detail.html", request, call=call, state=state, labels=STATE_LABELS,
-                    counts=(await true_counts([call.id]))[call.id], rows=rows, total=total, moves=moves,
+                    counts=counts, rows=rows, total=total, moves=moves,
                     criteria=await queries.criteria_rows(call.id), application_labels=APPLICATION_LABELS,
                     reopened=reopened)
 

@@ -10,7 +10,7 @@ from litestar.response import Template
 from app.web.templating import page
 from registry import stats
 
-FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.svg"
+FAVICON = (Path(__file__).resolve().parent.parent / "static" / "favicon.svg").read_bytes()
 
 
 class PublicPages(Controller):
@@ -28,7 +28,7 @@ class PublicPages(Controller):
     @get("/favicon.ico", media_type="image/svg+xml")
     async def favicon(self) -> Response:
         """Browsers ask for /favicon.ico whatever the page links: answer with the SVG icon itself."""
-        return Response(FAVICON.read_bytes(), media_type="image/svg+xml",
+        return Response(FAVICON, media_type="image/svg+xml",
                         headers={"Cache-Control": "public, max-age=86400"})
 
     @get("/mentions-legales")

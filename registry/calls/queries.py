@@ -30,12 +30,40 @@ async def criteria_rows(call_id: int) -> list[dict[str, Any]]:
     return await Criterion.select().where(Criterion.call == call_id).order_by(Criterion.position)
 
 
-async def application_counts(call_id: int) -> dict[str, int]:
-    """How many applications of the call are in each state (drafts and submissions as they come)."""
-    from registry.applications.tables import Application
+async def true_counts(call_ids: list[int], *, reopened: set[int] | None = None) -> dict[int, dict[str, int]]:
+    """Per call, its applications by their true state, whatever the call's phase.
 
-    rows = await Application.select(Application.state).where(Application.call == call_id)
-    counts: dict[str, int] = {}
+    `submitted` counts every application with a submitted version that still counts (submitted, in
+    review, decided, and drafts reopened after a submission: their last version is what is reviewed);
+    `drafts` the drafts never submitted; `reopened` the drafts with an earlier submitted version;
+    `in_review` the submitted ones not yet decided while the call is in review; `decided` the funded
+    and rejected ones. `reopened`, when given, receives the ids of the reopened drafts."""
+    from registry.applications.tables import Application, ApplicationVersion
+
+    counts = {call_id: {"drafts": 0, "reopened": 0, "submitted": 0, "in_review": 0, "decided": 0, "funded": 0,
+                        "rejected": 0, "withdrawn": 0} for call_id in call_ids}
+    if not call_ids:
+        return counts
+    rows = await Application.select(Application.id, Application.call, Application.state).where(
+        Application.call.is_in(call_ids))
+    drafts = [row["id"] for row in rows if row["state"] == "draft"]
+    versioned = {row["application"] for row in await ApplicationVersion.select(
+        ApplicationVersion.application).where(ApplicationVersion.application.is_in(drafts))} if drafts else set()
+    if reopened is not None:
+        reopened.update(versioned)
+    reviewing = {row["id"] for row in await Call.select(Call.id).where(
+        Call.id.is_in(call_ids) & (Call.status == "in_review"))}
     for row in rows:
-        counts[row["state"]] = counts.get(row["state"], 0) + 1
+        bucket, state = counts[row["call"]], row["state"]
+        if state == "under_review" or (state == "submitted" and row["call"] in reviewing):
+            bucket["in_review"] += 1
+        if state == "draft":
+            bucket["reopened" if row["id"] in versioned else "drafts"] += 1
+        elif state == "withdrawn":
+            bucket["withdrawn"] += 1
+        elif state in ("funded", "rejected"):
+            bucket["decided"] += 1
+            bucket[state] += 1
+        if state in ("submitted", "under_review", "funded", "rejected") or row["id"] in versioned:
+            bucket["submitted"] += 1
     return counts

@@ -16,10 +16,8 @@ import re
 from functools import cache
 from html.parser import HTMLParser
 
-import pytest
-
 from app.i18n import _catalog
-from registry.demo import DEMO_ACCOUNTS, load_demo
+from registry.demo import DEMO_ACCOUNTS
 from tests.conftest import login
 
 READ_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
@@ -153,12 +151,7 @@ async def _first_links(client, page: str, pattern: str, limit: int = 2) -> list[
     return list(dict.fromkeys(re.findall(rf'href="({pattern})"', html)))[:limit]
 
 
-@pytest.fixture
-async def demo(db):
-    await load_demo()
-
-
-async def test_english_pages_show_no_french_chrome_for_every_role(client, demo):
+async def test_english_pages_show_no_french_chrome_for_every_role(client, full_demo):
     problems: dict[str, list[str]] = {}
 
     async def check(url: str) -> None:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
 
-from registry.demo import DEMO_ACCOUNTS, load_demo
+from registry.demo import DEMO_ACCOUNTS
 from tests.app.test_english_pages import untranslated_french
 from tests.conftest import login
 
@@ -33,11 +33,6 @@ HOMES = {"anonymous": "/", "applicant": "/applications", "reviewer": "/reviews",
 SKIPPED = re.compile(r"^/(logout|api/)")  # logout ends the walk; the API has its own conformance test
 HREF = re.compile(r"<a\b[^>]*?\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE | re.DOTALL)
 TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-
-
-@pytest.fixture
-async def demo(db):
-    await load_demo()
 
 
 def _route_patterns(app) -> list[tuple[re.Pattern, str]]:
@@ -139,7 +134,7 @@ async def _walk(client, lang: str, role: str, patterns) -> tuple[list[str], int]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-async def test_every_linked_page_works_for_every_role(client, app, demo, lang):
+async def test_every_linked_page_works_for_every_role(client, app, full_demo, lang):
     patterns = _route_patterns(app)
     problems: list[str] = []
     counts: dict[str, int] = {}

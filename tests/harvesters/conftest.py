@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from harvesters.config import HarvestConfig
 from registry.projects.tables import Project, Release, Repository
 
 from .fakes import FakeGitHub, FakeGitLab, FakeRepo
+from .gitserver import GitServer
 
 README = "# Pseudo\n\nOutil de **pseudonymisation**.\n\n<script>alert(1)</script>\n"
 MIT = "MIT License\n\nCopyright (c) 2026 HDH\n\nPermission is hereby granted, free of charge..."
@@ -80,3 +82,18 @@ async def releases(repository_id: int) -> list[dict[str, Any]]:
         Release.tag, Release.name, Release.published_at, Release.commit_sha, Release.from_tag_only,
         Release.url,
     ).where(Release.repository == repository_id).order_by(Release.tag)
+
+
+@pytest.fixture
+def git_server(tmp_path: Path) -> Iterator[GitServer]:
+    """A plain Git server on 127.0.0.1 serving repositories made under tmp_path."""
+    server = GitServer(tmp_path)
+    yield server
+    server.stop()
+
+
+def reason(row: dict) -> str:
+    """The stored error without the retry time the ingestion appends."""
+    text, retry, _ = row["last_error"].partition(" ; nouvel essai à ")
+    assert retry, row["last_error"]
+    return text

@@ -1,23 +1,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from harvesters.run import run_harvest
 
 from .conftest import MIT, add_repository, make_config, releases, stored
 from .gitserver import GitServer, git
-
-
-@pytest.fixture
-def git_server(tmp_path: Path) -> Iterator[GitServer]:
-    server = GitServer(tmp_path)
-    yield server
-    server.stop()
 
 
 async def test_plain_git_harvest_then_incremental(db, git_server: GitServer) -> None:

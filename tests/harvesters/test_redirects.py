@@ -10,7 +10,7 @@ import pytest
 
 from harvesters.run import run_harvest
 
-from .conftest import add_repository, make_config, sample_repo, stored
+from .conftest import add_repository, make_config, reason, sample_repo, stored
 from .fakes import FakeGitHub, FakeGitLab
 from .gitserver import GitServer, git
 
@@ -18,11 +18,6 @@ GITLAB_TOKEN = "glpat-secret-token"
 GITHUB_TOKEN = "ghp_secret_token"
 
 
-def reason(row: dict) -> str:
-    """The stored error without the retry time the ingestion appends."""
-    text, retry, _ = row["last_error"].partition(" ; nouvel essai à ")
-    assert retry, row["last_error"]
-    return text
 
 
 @pytest.fixture
@@ -121,12 +116,6 @@ async def test_github_move_within_the_api_host_is_still_followed(db, fake_github
         "", "https://github.com/hdh/new-name", "https://github.com/hdh/old-name")
     assert fake_github.request_headers[1][0] == "/repositories/55"
 
-
-@pytest.fixture
-def git_server(tmp_path: Path) -> Iterator[GitServer]:
-    server = GitServer(tmp_path)
-    yield server
-    server.stop()
 
 
 async def test_plain_git_redirect_is_never_followed(

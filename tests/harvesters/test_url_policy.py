@@ -20,7 +20,7 @@ from registry.harvest.urls import (
     resolve_public_addresses,
 )
 
-from .conftest import add_repository, make_config, sample_repo, stored
+from .conftest import add_repository, make_config, reason, sample_repo, stored
 from .fakes import FakeGitHub, FakeGitLab
 from .gitserver import GitServer, git
 
@@ -45,10 +45,6 @@ LOOPBACK_SPELLINGS = [
 ]
 
 
-def reason(row: dict) -> str:
-    text, retry, _ = row["last_error"].partition(" ; nouvel essai à ")
-    assert retry, row["last_error"]
-    return text
 
 
 @pytest.mark.parametrize(("host", "address"), LOOPBACK_SPELLINGS)
@@ -237,12 +233,6 @@ async def test_gitlab_api_host_is_pinned_to_its_checked_address(db, resolver, fa
     assert reason(await stored(repo_id)) == (
         "adresse refusée : l'hôte « gitlab.forge.example.org » mène à une adresse de bouclage (127.0.0.1)")
 
-
-@pytest.fixture
-def git_server(tmp_path: Path) -> Iterator[GitServer]:
-    server = GitServer(tmp_path)
-    yield server
-    server.stop()
 
 
 async def test_plain_git_refuses_a_name_resolving_to_loopback(db, resolver, git_server: GitServer) -> None:
