@@ -291,18 +291,19 @@ class ApplicationPages(Controller):
     async def submit(self, request: Request, application_id: FromPath[int]) -> Template | Redirect:
         data = await form_lists(request)
         application = await application_for(request.user, application_id, edit=True)
-        context = await recap_context(request, application)
+        # The recap is rebuilt only to redisplay it; submitting checks everything again under its lock.
         if (data.get("attestation") or [""])[0] != "on":
-            return page("calls/recap.html", request, status_code=422, **context, errors={
-                "attestation": _("Cochez l’attestation sur l’honneur pour déposer la candidature.")})
+            return page("calls/recap.html", request, status_code=422, **await recap_context(request, application),
+                        errors={"attestation": _("Cochez l’attestation sur l’honneur pour déposer la candidature.")})
         try:
-            await submit_and_notify(request, application_id, attestation=context["attestation_text"])
+            await submit_and_notify(request, application_id, attestation=_(ATTESTATION))
         except InvalidInput as error:
+            context = await recap_context(request, application)
             context["problems"] = [(form_name(e.field), _(e.message)) for e in error.errors]
             return page("calls/recap.html", request, status_code=422, **context, errors={})
         except Conflict as error:
-            return page("calls/recap.html", request, status_code=409, **context, errors={},
-                        notice=_(error.detail))
+            return page("calls/recap.html", request, status_code=409, **await recap_context(request, application),
+                        errors={}, notice=_(error.detail))
         return redirect_with_flash(f"/applications/{application_id}/receipt", "application_submitted")
 
     @get("/applications/{application_id:int}/receipt")
