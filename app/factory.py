@@ -20,19 +20,31 @@ from piccolo.engine.base import Engine
 from app.controllers.accounts import AccountPages, ProfilePages
 from app.controllers.api.applications import ApplicationsApi
 from app.controllers.api.calls import CallsApi
+from app.controllers.api.corrections import CorrectionsApi
+from app.controllers.api.enquiries import EnquiriesApi
+from app.controllers.api.labels import LabelsApi
 from app.controllers.api.me import MeController
+from app.controllers.api.milestones import MilestonesApi
 from app.controllers.api.projects import ProjectsApi
+from app.controllers.api.reports import ReportsApi
 from app.controllers.api.reviews import ReviewsApi
+from app.controllers.api.team import TeamApi
 from app.controllers.applications import ApplicationPages
 from app.controllers.calls import CallPages
+from app.controllers.corrections import CorrectionPages
+from app.controllers.enquiries import EnquiryPages, ManageFaqPages
 from app.controllers.feeds import OpenDataRoutes
 from app.controllers.harvest import HarvestPages, api_harvest_now
 from app.controllers.manage import AdminPages, ManagePages
-from app.controllers.manage_calls import ManageCallPages
+from app.controllers.manage_calls import ManageCallPages, ManageCallQuestionPages
+from app.controllers.manage_labels import ManageLabelPages
+from app.controllers.manage_projects import ManageProjectPages
 from app.controllers.manage_reviews import ManageReviewPages
 from app.controllers.public import PublicPages, healthz
 from app.controllers.registry_pages import RegistryPages
+from app.controllers.reports import ManageReportPages, ReportPages
 from app.controllers.reviews import DecisionPages, ReviewerPages
+from app.controllers.team import TeamPages, TeamPublicPages
 from app.mail import configure_mail
 from app.openapi import install as install_openapi
 from app.settings import Settings, load_settings
@@ -41,6 +53,7 @@ from app.web.middleware import add_security_headers, http_cache_middleware, iden
 from app.web.schema_page import PlainSchemaPage
 from app.web.templating import build_environment
 from registry.db import is_postgres, make_engine, use_engine
+from registry.team.members import configure as configure_team
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("ami")
@@ -54,6 +67,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     use_engine(engine)
     environment = build_environment(auto_reload=not settings.production)
     mailer = configure_mail(settings, environment)
+    configure_team(base_url=settings.base_url)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -74,9 +88,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         route_handlers=[
             HarvestPages, api_harvest_now,
             PublicPages, AccountPages, ProfilePages, ManagePages, AdminPages, healthz, MeController,
-            CallPages, ApplicationPages, ManageCallPages, CallsApi, ApplicationsApi,
-            RegistryPages, ProjectsApi, OpenDataRoutes,
+            CallPages, ApplicationPages, ManageCallPages, ManageCallQuestionPages, CallsApi, ApplicationsApi,
+            RegistryPages, ProjectsApi, LabelsApi, ManageLabelPages, OpenDataRoutes,
             ReviewsApi, ReviewerPages, DecisionPages, ManageReviewPages,
+            ReportsApi, ReportPages, ManageReportPages,
+            EnquiriesApi, EnquiryPages, ManageFaqPages, CorrectionsApi, CorrectionPages,
+            MilestonesApi, ManageProjectPages,
+            TeamPages, TeamPublicPages, TeamApi,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         middleware=[identity_middleware, http_cache_middleware],

@@ -68,6 +68,7 @@ async def scheduled_harvest(full: bool) -> str:
     from harvesters.run import run_harvest
 
     settings = load_settings()
+    _mailer(settings)  # milestones met after the harvest mail the managers (queue_mail)
     mode = "full" if full else "check"
     try:
         report = await run_harvest(harvest_config(settings), full=full, trigger="scheduler")
@@ -99,6 +100,37 @@ async def scheduled_review_reminders() -> int:
     sent = await send_review_reminders(now=datetime.now(UTC), mailer=_mailer(settings), base_url=settings.base_url)
     log.info("review reminders: %d queued", sent)
     return sent
+
+
+async def scheduled_report_jobs() -> str:
+    """Progress reports: requests due by the calls' schedules, then reminders 7 days and 1 day before the
+    due date and when late (each sent once; see registry.reports.reminders)."""
+    from registry.reports.reminders import run_report_jobs
+
+    settings = load_settings()
+    _mailer(settings)  # configures the outbox's composer for queue_mail
+    requested, reminded = await run_report_jobs(now=datetime.now(UTC), base_url=settings.base_url)
+    log.info("progress reports: %d requested, %d reminded", requested, reminded)
+    return f"{requested} requested, {reminded} reminded"
+
+
+async def scheduled_milestones() -> str:
+    """Milestones whose due date passed become late without waiting for a harvest (registry.projects.milestones)."""
+    from registry.projects.milestones import evaluate_all
+
+    _mailer(load_settings())
+    await evaluate_all()
+    return "milestones evaluated"
+
+
+async def scheduled_corrections() -> str:
+    """Requests for changes past their due date: the application back on its last submitted version
+    (registry.enquiries.corrections.expire_corrections)."""
+    from registry.enquiries.corrections import expire_corrections
+
+    count = await expire_corrections()
+    log.info("correction requests: %d expired", count)
+    return f"{count} expired"
 
 
 def _mailer(settings: Settings):  # type: ignore[no-untyped-def]
@@ -170,6 +202,13 @@ class SchedulerHandle:
         scheduler.add_job("app.scheduler:scheduled_review_reminders", IntervalTrigger(hours=1),
                           id="review-reminders", name="Rappels avant l’échéance des évaluations",
                           replace_existing=True)
+        scheduler.add_job("app.scheduler:scheduled_report_jobs", IntervalTrigger(hours=1),
+                          id="report-jobs", name="Rapports d’avancement : calendriers et rappels",
+                          replace_existing=True)
+        scheduler.add_job("app.scheduler:scheduled_milestones", IntervalTrigger(hours=6),
+                          id="milestones", name="Jalons : passage en retard après l’échéance", replace_existing=True)
+        scheduler.add_job("app.scheduler:scheduled_corrections", IntervalTrigger(minutes=30),
+                          id="corrections", name="Demandes de correction : fin du délai", replace_existing=True)
         scheduler.add_job("app.scheduler:scheduled_outbox", IntervalTrigger(minutes=1),
                           id="outbox", name="Envoi des courriels en attente", replace_existing=True)
         scheduler.start()

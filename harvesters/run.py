@@ -134,6 +134,10 @@ async def _run(
         totals.rate_limit_remaining = stats.rate_limit_remaining
         try:
             await writer.refresh_search_indexes()
+            # Milestones follow what was harvested (and what was not: a due date passes).
+            from registry.projects.milestones import evaluate_projects
+
+            await evaluate_projects({target.project_id for target in targets})
         finally:
             totals.duration_seconds = round(time.monotonic() - started, 3)
             await finish_run(run_id, totals, now=clock())

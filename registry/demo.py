@@ -34,6 +34,9 @@ AREA_LOADERS = [
     ("registry.calls.demo", "load_demo_calls"),
     ("registry.projects.demo", "load_demo_projects"),
     ("registry.reviews.demo", "load_demo_reviews"),
+    ("registry.team.demo", "load_demo_team"),  # after projects and reviews (their releases)
+    ("registry.reports.demo", "load_demo_reports"),  # after projects (and the team, when loaded)
+    ("registry.enquiries.demo", "load_demo_enquiries"),
 ]
 
 

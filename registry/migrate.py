@@ -1,4 +1,4 @@
-"""Applies every app's migrations, in dependency order; safe to run again."""
+"""Applies every app's migrations, in dependency order, then installs the missing labels; safe to run again."""
 
 from __future__ import annotations
 
@@ -35,4 +35,10 @@ async def migrate_all() -> int:
     from registry.cache.version import ensure_version_triggers
 
     await ensure_version_triggers(engine_finder())
-    return await applied_migrations() - before
+    applied = await applied_migrations() - before
+    # The shipped label taxonomy, on every install: only the labels still missing (registry.labels.service).
+    from registry.labels.service import install_taxonomy
+
+    await install_taxonomy()
+    return applied
+

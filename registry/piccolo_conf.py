@@ -16,6 +16,9 @@ APPS = [
     "registry.applications.piccolo_app",
     "registry.reviews.piccolo_app",
     "registry.outbox.piccolo_app",
+    "registry.reports.piccolo_app",
+    "registry.team.piccolo_app",
+    "registry.enquiries.piccolo_app",
     "registry.cache.piccolo_app",
 ]
 

@@ -6,12 +6,19 @@ the server named by AMI_TEST_POSTGRES_URL (scripts/with-postgres.sh starts one).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import tempfile
+import time
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 ENGINE = os.environ.get("AMI_TEST_ENGINE", "sqlite")
 _tmp = Path(tempfile.mkdtemp(prefix="ami-tests-"))
@@ -248,3 +255,50 @@ async def full_demo(db):
 
     await load_demo()
     return db
+
+
+# ---- a real SMTP server ---------------------------------------------------------------------------
+
+class Collector:
+    """An aiosmtpd handler keeping every message that arrives, parsed with the modern email policy."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    async def settle(self, count: int, within: float = 5.0) -> list[EmailMessage]:
+        """The messages once `count` have arrived (or after `within` seconds)."""
+        deadline = time.monotonic() + within
+        while len(self.messages) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return self.messages
+
+    def to(self, address: str) -> list[str]:
+        return [message["Subject"] for message in self.messages if message["To"] == address]
+
+    async def wait_for(self, to: str, subject: str, within: float = 5.0) -> EmailMessage:
+        """The message to `to` with this subject; the app sends before answering, so this rarely waits."""
+        deadline = time.monotonic() + within
+        while True:
+            for message in self.messages:
+                if message["To"] == to and message["Subject"] == subject:
+                    return message
+            if time.monotonic() > deadline:
+                seen = [(m["To"], m["Subject"]) for m in self.messages]
+                raise AssertionError(f"no mail to {to} with subject {subject!r}; received: {seen}")
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, Collector]]:
+    handler = Collector()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", handler
+    finally:
+        controller.stop()

@@ -28,7 +28,7 @@ def export_projects(fmt: str, output: Path | None) -> None:
     settings = current_settings()
 
     async def work() -> list[dict]:
-        return await all_matching(parse_browse_query({}))
+        return await exports.add_funding(await all_matching(parse_browse_query({})))
 
     items = run_with_database(work, settings)
     if fmt == "csv":

@@ -45,6 +45,9 @@ def run_command(project_slug: str | None, everything: bool) -> None:
     settings = load_settings()
     config = harvest_config(settings)
     _use_database()
+    from app.scheduler import _mailer
+
+    _mailer(settings)  # milestones met after the harvest mail the managers (queue_mail)
     interactive = sys.stdout.isatty()
 
     async def main() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ from registry.applications.state import STATE_LABELS, can_be_reopened, can_be_wi
 from registry.applications.submission import (
     ATTESTATION,
     Receipt,
+    latest_receipt,
     submission_problems,
     submit_application,
     versions_of,
@@ -45,10 +47,12 @@ from registry.applications.tables import Application, ApplicationVersion, CoAppl
 from registry.applications.validation import UrlPolicy
 from registry.calls.jsonfield import json_list
 from registry.calls.paris import PARIS
+from registry.calls.questions import answer_rows, answers_of, questions_of, sections, version_questions
 from registry.calls.service import call_by_slug
 from registry.calls.state import accepts_submissions, call_state
 from registry.calls.tables import Call
 from registry.db import write_transaction
+from registry.enquiries.corrections import correction_context
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.labels.tables import Label
 
@@ -90,7 +94,7 @@ async def submit_and_notify(request: Request, application_id: int, *, attestatio
     """The submission, its audit entry and its receipt mails commit together."""
     async with write_transaction(engine_finder()):
         receipt = await submit_application(application_id, actor=request.user, now=received_at(request),
-                                           attestation=attestation)
+                                           attestation=attestation, base_url=request.app.state.settings.base_url)
         await notify_submission(request, receipt)
     return receipt
 
@@ -129,10 +133,32 @@ def form_input(data: dict[str, list[str]]) -> ApplicationInput:
         org_ror=first["org_ror"])
 
 
-def typed_values(data: dict[str, list[str]]) -> dict[str, Any]:
+def form_answers(data: dict[str, list[str]], questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answers sent by the form (`answers.<key>`): lists for multiple choices, else the first
+    non-empty value ("" clears). Questions absent from the form are not sent."""
+    answers: dict[str, Any] = {}
+    for question in questions:
+        name = f"answers.{question['key']}"
+        if name not in data:
+            continue
+        sent = [v for v in data[name] if v.strip()]
+        answers[question["key"]] = sent if question["kind"] == "multi_choice" else (sent[0] if sent else "")
+    return answers
+
+
+def answer_form_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return "" if value is None else str(value)
+
+
+def typed_values(data: dict[str, list[str]], questions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {name: (data.get(name) or [""])[0] for name in TEXT_FIELDS}
     values["repositories"] = "\n".join(data.get("repositories", []))
     values["labels"] = data.get("labels", [])
+    values["answers"] = {key: answer_form_value(v) for key, v in form_answers(data, questions or []).items()}
     return values
 
 
@@ -142,7 +168,8 @@ async def stored_values(application: Any) -> dict[str, Any]:
             "requested_amount": "" if application.requested_amount is None else str(application.requested_amount),
             "licence": application.licence, "org_name": application.org_name, "org_siren": application.org_siren,
             "org_ror": application.org_ror, "repositories": "\n".join(json_list(application.repositories)),
-            "labels": await queries.label_slugs(application.id)}
+            "labels": await queries.label_slugs(application.id),
+            "answers": {key: answer_form_value(v) for key, v in answers_of(application.answers).items()}}
 
 
 def form_name(field: str) -> str:
@@ -162,6 +189,9 @@ async def draft_values(application: Any) -> dict[str, Any]:
     """What the applicant last typed: stored values, with invalid ones kept as typed in their place."""
     values = await stored_values(application)
     for field, item in pending_of(application).items():
+        if field.startswith("answers."):
+            values["answers"][field.removeprefix("answers.")] = answer_form_value(item.get("raw"))
+            continue
         values[form_name(field)] = raw_form_value(field, item.get("raw"))
     return values
 
@@ -177,17 +207,27 @@ async def form_page(request: Request, application: Any, values: dict[str, Any], 
     all_labels = await Label.select().order_by(Label.category).order_by(Label.position)
     english = current_language.get() == "en"
     groups: dict[str, list[tuple[str, str]]] = {}
+    # Retired labels are offered only to a draft that already holds them, with a notice.
+    held = set(await queries.label_slugs(application.id)) | set(values.get("labels") or [])
+    retired_held: list[str] = []
     for label in all_labels:
-        groups.setdefault(label["category"], []).append(
-            (label["slug"], label["name_en"] if english and label["name_en"] else label["name_fr"]))
+        name = label["name_en"] if english and label["name_en"] else label["name_fr"]
+        if label["retired_at"] is not None:
+            if label["slug"] not in held:
+                continue
+            retired_held.append(name)
+            name = f"{name} ({_('étiquette retirée')})"
+        groups.setdefault(label["category"], []).append((label["slug"], name))
     label_groups = [(_(LABEL_CATEGORIES.get(category, category)), options) for category, options in groups.items()]
     return page("calls/application_form.html", request, status_code=status_code, application=application,
-                call=call, values=values, errors=errors, missing=missing or [], notice=notice,
+                call=call, values=values, question_groups=sections(questions_of(call.questions)),
+                errors=errors, missing=missing or [], notice=notice,
                 all_labels=all_labels, files=await attachments_of(application.id),
-                versions=await versions_of(application.id), label_groups=label_groups,
+                versions=await versions_of(application.id), label_groups=label_groups, retired_labels=retired_held,
                 has_pending=bool(pending_of(application)) and application.state == "draft",
                 open=accepts_submissions(call, _now()), max_mb=request.app.state.settings.attachment_max_bytes
-                // (1024 * 1024), labels=STATE_LABELS)
+                // (1024 * 1024), labels=STATE_LABELS,
+                **await correction_context(request.user, application))
 
 
 async def upload_too_large_page(request: Request, message: str) -> Template:
@@ -204,14 +244,21 @@ def page_errors(error: InvalidInput) -> dict[str, str]:
 async def recap_context(request: Request, application: Any) -> dict[str, Any]:
     """Everything the recap shows: what will be submitted, and what still blocks it."""
     call = await Call.objects().where(Call.id == application.call).first()
-    problems = await submission_problems(application) if application.state == "draft" else []
+    problems = (await submission_problems(application)
+                if application.state in ("draft", "correction_requested") else [])
     label_rows = await Label.select(Label.slug, Label.name_fr, Label.name_en).where(
         Label.slug.is_in(await queries.label_slugs(application.id) or [""]))
+    files = await attachments_of(application.id)
+    version = application.questions_version if application.state != "draft" else None
+    answers = answer_rows(version_questions(call.to_dict(), version), answers_of(application.answers),
+                          attachments={f["id"]: f["filename"] for f in files})
     return {"application": application, "call": call, "values": await stored_values(application),
+            "answer_rows": answers,
             "label_rows": label_rows, "team": await queries.co_applicants(application.id),
             "files": await attachments_of(application.id), "versions": await versions_of(application.id),
-            "problems": [(form_name(p.field), _(p.message)) for p in problems],
-            "open": accepts_submissions(call, _now()), "attestation_text": _(ATTESTATION), "labels": STATE_LABELS}
+            "problems": [(form_name(p.field), translate_stored(p.message)) for p in problems],
+            "open": accepts_submissions(call, _now()), "attestation_text": _(ATTESTATION), "labels": STATE_LABELS,
+            **await correction_context(request.user, application)}
 
 
 class ApplicationPages(Controller):
@@ -241,18 +288,22 @@ class ApplicationPages(Controller):
         return await self._show(request, application_id)
 
     async def _show(self, request: Request, application_id: int, *, status_code: int = 200,
-                    team_errors: dict[str, str] | None = None) -> Template:
+                    team_errors: dict[str, str] | None = None, **extra: Any) -> Template:
         application = await application_for(request.user, application_id)
         call = await Call.objects().where(Call.id == application.call).first()
         applicant = await is_applicant(request.user, application)
+        version = application.questions_version if application.state != "draft" else None
+        answers = answer_rows(version_questions(call.to_dict(), version), answers_of(application.answers),
+                              attachments={f["id"]: f["filename"] for f in await attachments_of(application.id)})
         return page("calls/application.html", request, status_code=status_code, application=application, call=call,
+                    answer_rows=answers,
                     values=await stored_values(application), labels=STATE_LABELS,
                     versions=await versions_of(application.id), files=await attachments_of(application.id),
                     team=await queries.co_applicants(application.id), is_applicant=applicant,
                     manages_team=can_manage_team(request.user, application), staff=is_staff(request.user),
                     open=accepts_submissions(call, _now()), can_withdraw=applicant and can_be_withdrawn(
                         application.state), can_reopen=applicant and can_be_reopened(application.state),
-                    team_errors=team_errors or {})
+                    team_errors=team_errors or {}, **await correction_context(request.user, application), **extra)
 
     @get("/applications/{application_id:int}/edit")
     async def edit_form(self, request: Request, application_id: FromPath[int]) -> Template:
@@ -269,13 +320,18 @@ class ApplicationPages(Controller):
         data = await form_lists(request)
         action = (data.get("action") or ["save"])[0]
         application = await application_for(request.user, application_id, edit=True)
+        call = await Call.objects().where(Call.id == application.call).first()
+        questions = questions_of(call.questions)
+        sent = form_input(data)
+        sent.answers = form_answers(data, questions)
         try:
-            application = await service.update_application(application_id, form_input(data), actor=request.user,
+            application = await service.update_application(application_id, sent, actor=request.user,
                                                            policy=url_policy(request), now=received_at(request))
         except InvalidInput as error:
-            return await self._form(request, application, typed_values(data), page_errors(error), status_code=422)
+            return await self._form(request, application, typed_values(data, questions), page_errors(error),
+                                    status_code=422)
         except Conflict as error:
-            return await self._form(request, application, typed_values(data), {}, status_code=409,
+            return await self._form(request, application, typed_values(data, questions), {}, status_code=409,
                                     notice=_(error.detail))
         if action == "submit":  # "Vérifier et déposer": the recap is the confirmation step
             return Redirect(f"/applications/{application_id}/recap", status_code=303)
@@ -299,7 +355,7 @@ class ApplicationPages(Controller):
             await submit_and_notify(request, application_id, attestation=_(ATTESTATION))
         except InvalidInput as error:
             context = await recap_context(request, application)
-            context["problems"] = [(form_name(e.field), _(e.message)) for e in error.errors]
+            context["problems"] = [(form_name(e.field), translate_stored(e.message)) for e in error.errors]
             return page("calls/recap.html", request, status_code=422, **context, errors={})
         except Conflict as error:
             return page("calls/recap.html", request, status_code=409, **await recap_context(request, application),
@@ -315,8 +371,13 @@ class ApplicationPages(Controller):
         if not versions:
             raise NotFound("Aucune version soumise pour cette candidature.")
         call = await Call.objects().where(Call.id == application.call).first()
+        receipt = await latest_receipt(application.id)
+        submitted = json.loads(receipt.content) if receipt else {}
+        files = {f["id"]: f["filename"] for f in await attachments_of(application.id)}
+        answers = answer_rows(version_questions(call.to_dict(), submitted.get("questions_version")),
+                              submitted.get("answers") or {}, attachments=files)
         return page("calls/receipt.html", request, application=application, call=call, version=versions[0],
-                    labels=STATE_LABELS)
+                    labels=STATE_LABELS, answer_rows=answers, questions_version=submitted.get("questions_version"))
 
     @get("/applications/{application_id:int}/receipt.pdf")
     async def receipt_download(self, request: Request, application_id: FromPath[int]) -> Response[bytes]:
@@ -332,8 +393,10 @@ class ApplicationPages(Controller):
         english = current_language.get() == "en"
         names = {row["slug"]: (row["name_en"] if english and row["name_en"] else row["name_fr"])
                  for row in await Label.select(Label.slug, Label.name_fr, Label.name_en)}
+        submitted = json.loads(version["content"])
         content = receipt_pdf(version=version, call=call, owner_name=owner["name"] if owner else "",
-                              label_names=names)
+                              label_names=names,
+                              questions=version_questions(call.to_dict(), submitted.get("questions_version")))
         stem = _("attestation-de-depot")
         name = f"{stem}-{application.id}-v{version['number']}.pdf"
         return file_response(content, name, "application/pdf")

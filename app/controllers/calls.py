@@ -41,7 +41,18 @@ class CallPages(Controller):
         call = await call_by_slug(slug)
         if call.status == "draft":
             raise NotFound("Appel introuvable.")
-        now = datetime.now(UTC)
-        return page("calls/detail.html", request, call=call, state=call_state(call, now),
-                    criteria=await queries.criteria_rows(call.id), policy=effective_policy(call),
-                    time_left=time_left(call.closes_at, now), labels=STATE_LABELS)
+        return await detail_page(request, call)
+
+
+async def detail_page(request: Request, call, **extra) -> Template:
+    """The public call page; the FAQ and the viewer's own enquiries come from registry.enquiries."""
+    from registry.enquiries.service import enquiries_of, faq_of
+
+    now = datetime.now(UTC)
+    # Only the viewer's own questions, managers included (they read them all on the manager page).
+    mine = [e for e in await enquiries_of(call.id, actor=request.user) if e["author"] == request.user.id] \
+        if request.user else []
+    return page("calls/detail.html", request, call=call, state=call_state(call, now),
+                criteria=await queries.criteria_rows(call.id), policy=effective_policy(call),
+                time_left=time_left(call.closes_at, now), labels=STATE_LABELS,
+                faq=await faq_of(call.id), my_enquiries=mine, **extra)

@@ -30,7 +30,7 @@ def _params(request: Request) -> dict[str, list[str]]:
 
 async def _all_matching(request: Request) -> list[dict[str, Any]]:
     query = parse_browse_query({k: v for k, v in _params(request).items() if k not in ("page", "per_page")})
-    return await queries.all_matching(query)
+    return await exports.add_funding(await queries.all_matching(query))  # amount paid, milestones met/total
 
 
 def _json_response(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from app.controllers.api.calls import effective_policy
+from app.i18n import gettext as _
+from app.web.files import file_response, temp_file_stream
 from app.web.forms import confirmation_page, confirmed, field_errors, form_lists, redirect_with_flash
 from app.web.guards import requires_staff
 from app.web.templating import page
@@ -16,7 +18,7 @@ from registry.calls import queries, service
 from registry.calls.paris import to_paris_input
 from registry.calls.service import CallInput, CriterionInput
 from registry.calls.state import STATE_LABELS, TRANSITIONS, call_state
-from registry.errors import InvalidInput
+from registry.errors import N_, InvalidInput, NotFound
 
 BLANK_CRITERIA = 3
 TEXT = ("slug", "title_fr", "title_en", "description_fr", "description_en", "eligibility_fr", "eligibility_en",
@@ -207,6 +209,35 @@ class ManageCallPages(Controller):
             return self._form(request, values, field_errors(error), slug=slug, status_code=422)
         return redirect_with_flash(f"/manage/calls/{call.slug}", "call_saved")
 
+    @get("/{slug:str}/applications.csv")
+    async def applications_csv(self, request: Request, slug: FromPath[str]) -> Response[bytes]:
+        """Every submitted application of the call, its latest version, one column per question."""
+        from registry.calls import exports
+
+        call = await service.call_by_slug(slug)
+        rows = await exports.exported_applications(call)
+        return file_response(exports.applications_csv(call, rows), f"candidatures-{slug}.csv", "text/csv",
+                             cache_control="no-store")
+
+    @get("/{slug:str}/applications.json")
+    async def applications_json(self, request: Request, slug: FromPath[str]) -> Response[bytes]:
+        from registry.calls import exports
+
+        call = await service.call_by_slug(slug)
+        rows = await exports.exported_applications(call)
+        return file_response(exports.applications_json(call, rows), f"candidatures-{slug}.json",
+                             "application/json", cache_control="no-store")
+
+    @get("/{slug:str}/attachments.zip")
+    async def attachments_zip(self, request: Request, slug: FromPath[str]) -> Stream:
+        """All files of the submitted applications, a folder each, with manifest.csv (SHA-256)."""
+        from registry.calls import exports
+
+        call = await service.call_by_slug(slug)
+        rows = await exports.exported_applications(call)
+        path = await exports.attachments_zip(call, rows, request.app.state.settings.var_dir)
+        return temp_file_stream(path, f"pieces-jointes-{slug}.zip", "application/zip")
+
     @post("/{slug:str}/move")
     async def move(self, request: Request, slug: FromPath[str]) -> Template | Redirect:
         """Irreversible: without ``confirm=1`` the page says what the move will do and changes nothing."""
@@ -220,3 +251,161 @@ class ManageCallPages(Controller):
                                          **await move_consequences(call, target))
         await service.move_call(slug, target, actor=request.user)
         return redirect_with_flash(f"/manage/calls/{slug}", "call_moved")
+
+
+KINDS = ("text", "long_text", "number", "choice", "multi_choice", "yes_no", "url", "date", "file")
+KIND_LABELS = {"text": N_("Texte court"), "long_text": N_("Texte long"), "number": N_("Nombre"),
+               "choice": N_("Choix unique"), "multi_choice": N_("Choix multiples"), "yes_no": N_("Oui / non"),
+               "url": N_("Adresse web (URL)"), "date": N_("Date"), "file": N_("Fichier PDF")}
+
+
+class ManageCallQuestionPages(Controller):
+    """The question builder (no JavaScript): list with sections, add, edit, delete (confirmed), move, preview.
+    Once a submission exists every change goes through a confirmation page and makes version N+1."""
+
+    path = "/manage/calls/{slug:str}/questions"
+    guards = [requires_staff]
+    include_in_schema = False
+
+    async def _context(self, slug: str) -> dict:
+        from datetime import UTC, datetime
+
+        from registry.calls import question_builder as qb
+        from registry.calls.questions import sections
+
+        call = await service.call_by_slug(slug)
+        questions = qb.questions_of(call)
+        return {"call": call, "questions": questions, "question_groups": sections(questions),
+                "version": qb.version_of(call), "frozen_since": await qb.frozen_since(call),
+                "editable": call_state(call, datetime.now(UTC)) in qb.EDITABLE_STATES,
+                "kinds": KINDS, "kind_labels": KIND_LABELS}
+
+    async def _page(self, request: Request, slug: str, *, values: dict | None = None, errors: dict | None = None,
+                    editing: str = "", status_code: int = 200) -> Template:
+        context = await self._context(slug)
+        template = "manage/call_questions_edit.html" if editing else "manage/call_questions.html"
+        return page(template, request, status_code=status_code, values=values or {"kind": "text"},
+                    errors=errors or {}, editing=editing, **context)
+
+    async def _apply(self, request: Request, slug: str, data: dict, questions: list, *, action: str,
+                     heading: str, summary: str, values: dict | None = None, editing: str = "",
+                     index: int = 0) -> Template | Redirect:
+        """Validates and saves the new list; when frozen, a confirmation page first (re-posting the form)."""
+        from registry.calls import question_builder as qb
+        from registry.calls.questions import validate_questions
+
+        try:
+            validate_questions(questions)
+        except InvalidInput as error:
+            return await self._page(request, slug, values=values, errors=qb.errors_for(error, index),
+                                    editing=editing, status_code=422)
+        frozen = await qb.frozen_since(await service.call_by_slug(slug))
+        if frozen is not None and not confirmed(data):
+            call = await service.call_by_slug(slug)
+            version = qb.version_of(call)
+            fields = {name: value for name, value in data.items() if name not in {"_csrf_token", "confirm"}}
+            return confirmation_page(
+                request, action=action, fields=fields, cancel_url=f"/manage/calls/{slug}/questions",
+                heading=heading, message=summary,
+                consequences=[_("Les questions de l’appel passent à la version {number}.").format(
+                                  number=version + 1),
+                              _("Les réponses déjà déposées gardent la version {number} à laquelle elles ont "
+                                "répondu.").format(number=version),
+                              _("Les candidats qui modifient ou déposent à nouveau répondent à la nouvelle "
+                                "version.")],
+                confirm_label=_("Créer la version {number}").format(number=version + 1))
+        try:
+            await qb.save_questions(slug, questions, actor=request.user, new_version=frozen is not None)
+        except InvalidInput as error:
+            return await self._page(request, slug, values=values, errors=qb.errors_for(error, index),
+                                    editing=editing, status_code=422)
+        return redirect_with_flash(f"/manage/calls/{slug}/questions",
+                                   "questions_versioned" if frozen is not None else "questions_saved")
+
+    @get("/")
+    async def index(self, request: Request, slug: FromPath[str]) -> Template:
+        return await self._page(request, slug)
+
+    @post("/")
+    async def add(self, request: Request, slug: FromPath[str]) -> Template | Redirect:
+        from registry.calls import question_builder as qb
+
+        data = await form_lists(request)
+        values = qb.form_values(data)
+        questions = qb.questions_of(await service.call_by_slug(slug))
+        question = qb.question_from_values(values, taken={q.get("key") for q in questions})
+        if question["key"] in {q.get("key") for q in questions}:
+            return await self._page(request, slug, values=values, status_code=422,
+                                    errors={"key": _("Une autre question utilise déjà cet identifiant.")})
+        return await self._apply(request, slug, data, [*questions, question], values=values,
+                                 index=len(questions), action=f"/manage/calls/{slug}/questions",
+                                 heading=_("Ajouter une question à une version figée ?"),
+                                 summary=_("La question « {label} » sera ajoutée.").format(label=question["label"]))
+
+    @get("/{key:str}/edit")
+    async def edit(self, request: Request, slug: FromPath[str], key: FromPath[str]) -> Template:
+        from registry.calls import question_builder as qb
+
+        questions = qb.questions_of(await service.call_by_slug(slug))
+        question = next((q for q in questions if q.get("key") == key), None)
+        if question is None:
+            raise NotFound("Question introuvable.")
+        return await self._page(request, slug, values=qb.values_of(question), editing=key)
+
+    @post("/{key:str}/edit")
+    async def update(self, request: Request, slug: FromPath[str], key: FromPath[str]) -> Template | Redirect:
+        from registry.calls import question_builder as qb
+
+        data = await form_lists(request)
+        values = {**qb.form_values(data), "key": key}  # the key does not change: answers are filed under it
+        questions = qb.questions_of(await service.call_by_slug(slug))
+        index = next((i for i, q in enumerate(questions) if q.get("key") == key), None)
+        if index is None:
+            raise NotFound("Question introuvable.")
+        question = qb.question_from_values(values, taken=set())
+        return await self._apply(request, slug, data, qb.replaced(questions, key, question), values=values,
+                                 editing=key, index=index, action=f"/manage/calls/{slug}/questions/{key}/edit",
+                                 heading=_("Modifier une question figée ?"),
+                                 summary=_("La question « {label} » sera modifiée.").format(label=question["label"]))
+
+    @post("/{key:str}/delete")
+    async def delete(self, request: Request, slug: FromPath[str], key: FromPath[str]) -> Template | Redirect:
+        from registry.calls import question_builder as qb
+
+        data = await form_lists(request)
+        call = await service.call_by_slug(slug)
+        questions = qb.questions_of(call)
+        question = next((q for q in questions if q.get("key") == key), None)
+        if question is None:
+            raise NotFound("Question introuvable.")
+        frozen = await qb.frozen_since(call)
+        if not confirmed(data):
+            consequences = [_("Les réponses déjà données à cette question restent dans les candidatures "
+                              "déposées.")]
+            if frozen is not None:
+                consequences.append(_("Les questions de l’appel passent à la version {number}.").format(
+                    number=qb.version_of(call) + 1))
+            return confirmation_page(request, action=f"/manage/calls/{slug}/questions/{key}/delete",
+                                     cancel_url=f"/manage/calls/{slug}/questions",
+                                     heading=_("Supprimer la question ?"),
+                                     message=_("La question « {label} » sera retirée du formulaire de "
+                                               "candidature.").format(label=question["label"]),
+                                     consequences=consequences, confirm_label=_("Supprimer la question"))
+        await qb.save_questions(slug, qb.replaced(questions, key, None), actor=request.user,
+                                new_version=frozen is not None)
+        return redirect_with_flash(f"/manage/calls/{slug}/questions",
+                                   "questions_versioned" if frozen is not None else "questions_saved")
+
+    @post("/{key:str}/move")
+    async def move(self, request: Request, slug: FromPath[str], key: FromPath[str]) -> Template | Redirect:
+        from registry.calls import question_builder as qb
+
+        data = await form_lists(request)
+        direction = "up" if (data.get("direction") or [""])[0] == "up" else "down"
+        questions = qb.questions_of(await service.call_by_slug(slug))
+        if not any(q.get("key") == key for q in questions):
+            raise NotFound("Question introuvable.")
+        return await self._apply(request, slug, data, qb.moved(questions, key, direction),
+                                 action=f"/manage/calls/{slug}/questions/{key}/move",
+                                 heading=_("Changer l’ordre des questions figées ?"),
+                                 summary=_("L’ordre des questions sera changé."))

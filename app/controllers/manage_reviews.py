@@ -37,7 +37,10 @@ async def release_consequences(slug: str) -> dict:
     letters = await decisions.letters_preview(slug)
     funded = [item for item in letters if item["context"]["outcome"] == "funded"]
     rejected = len(letters) - len(funded)
-    mails = sum(len(item["to"]) for item in letters)
+    from registry.team.members import release_invitations
+
+    invitations = sum([await release_invitations(item["to"][1:]) for item in funded])
+    mails = sum(len(item["to"]) for item in letters) + invitations
     _call, rows, budget = await decisions.decisions_of_call(slug)
     undecided = [row for row in rows if row["state"] in ("submitted", "under_review") and not row["decision"]]
     total = sum(item["context"]["amount"] or 0 for item in funded)
@@ -50,6 +53,9 @@ async def release_consequences(slug: str) -> dict:
         _("Les candidatures passent à l’état « financé » ou « non retenu » ; les évaluations sont verrouillées."),
         ngettext("%(num)s projet financé sera créé dans le registre public.",
                  "%(num)s projets financés seront créés dans le registre public.", len(funded)) % {"num": len(funded)},
+        *([ngettext("%(num)s co-porteur sans compte sera invité par courriel à rejoindre l’équipe du projet.",
+                    "%(num)s co-porteurs sans compte seront invités par courriel à rejoindre l’équipe du projet.",
+                    invitations) % {"num": invitations}] if invitations else []),
         _("Montant total accordé : {total} sur un budget de {budget}.").format(
             total=_money(total), budget=_money(budget["budget"])),
         _("L’appel passe à l’état « décidé ». Cette publication est définitive."),
@@ -215,8 +221,12 @@ class ManageReviewPages(Controller):
                              "outcome": item["context"]["outcome"],
                              "application_id": item["context"]["application_id"]})
         funded = sum(1 for item in previews if item["outcome"] == "funded")
+        from registry.team.members import release_invitations
+
+        invitations = sum([await release_invitations(item["to"][1:]) for item in previews
+                           if item["outcome"] == "funded"])
         return page("manage/decision_letters.html", request, call=call, previews=previews, funded=funded,
-                    rejected=len(previews) - funded, mails=sum(len(item["to"]) for item in previews))
+                    rejected=len(previews) - funded, mails=sum(len(item["to"]) for item in previews) + invitations)
 
     @post("/calls/{slug:str}/release")
     async def release(self, request: Request, slug: FromPath[str]) -> Template | Redirect:

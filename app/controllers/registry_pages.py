@@ -8,7 +8,7 @@ from typing import Any
 import nh3
 from litestar import Controller, Request, get
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from app.i18n import current_language, gettext
 from app.web.templating import page
@@ -80,13 +80,32 @@ async def _label_names(slugs: tuple[str, ...], facet: list[dict[str, Any]] | Non
     return names
 
 
+async def _alias_redirect(request: Request, labels: tuple[str, ...]) -> Redirect | None:
+    """A page filtered by a merged label's old slug moves for good (301) to the same filters with the new one."""
+    from urllib.parse import urlencode
+
+    from registry.labels.service import resolve_slugs
+
+    resolved = await resolve_slugs(labels)
+    if resolved == labels:
+        return None
+    pairs = [("label", slug) for slug in resolved] + [
+        (key, value) for key in request.query_params if key != "label" for value in request.query_params.getall(key)]
+    return Redirect(f"{request.url.path}?{urlencode(pairs)}", status_code=301)
+
+
 class RegistryPages(Controller):
     include_in_schema = False
 
     @get("/projects")
-    async def browse(self, request: Request) -> Template:
+    async def browse(self, request: Request) -> Template | Redirect:
         query = parse_browse_query(_params(request))
         result = await queries.browse_projects(query)
+        # A slug in the label facet is a current label: only the others can be a merged label's alias.
+        faceted = {item["value"] for item in result.facets.get("label", [])}
+        if any(slug not in faceted for slug in query.labels) and (
+                moved := await _alias_redirect(request, query.labels)):
+            return moved
         return page(
             "public/projects.html",
             request,
@@ -113,12 +132,20 @@ class RegistryPages(Controller):
         json_ld = exports.json_ld_script(
             exports.software_source_code(detail, _base(request), context=exports.SCHEMA_CONTEXT)
         )
+        from app.controllers.reports import public_block  # progress reports received (templates/reports)
+        from registry.projects import milestones
+        from registry.team import members as team_members  # the team's links (templates/team)
+
         return page("public/project.html", request, project=detail, json_ld=json_ld,
-                    forge_names=FORGE_NAMES, status_labels=STATUS_LABELS)
+                    forge_names=FORGE_NAMES, status_labels=STATUS_LABELS, **await public_block(request, detail["id"]),
+                    can_edit_project=await team_members.can_edit(request.user, detail["id"]),
+                    **milestones.LABELS)
 
     @get("/releases")
-    async def releases(self, request: Request) -> Template:
+    async def releases(self, request: Request) -> Template | Redirect:
         query = parse_browse_query(_params(request), per_page=30)
+        if moved := await _alias_redirect(request, query.labels):
+            return moved
         items, total = await queries.registry_releases(query=query, page=query.page, per_page=query.per_page)
         for release in items:
             release["notes_html"] = _clean(release["notes_html"])

@@ -86,9 +86,15 @@ async def assignment_page(request: Request, assignment_id: int, *, status_code: 
             text = review.get("criterion_comments", {}).get(criterion.name)
             if text:
                 values[f"comment-{i}"] = text
+    try:  # the requests for changes the manager let reviewers see (registry/enquiries/corrections.py)
+        from registry.enquiries.corrections import thread_of
+
+        corrections = await thread_of(int(assignment.application), actor=request.user)
+    except NotFound:
+        corrections = []
     return page("reviews/assignment.html", request, status_code=status_code, view=view, errors=errors or {},
                 values=values, conflict_kinds=[(k, CONFLICT_KIND_LABELS[k]) for k in CONFLICT_KINDS],
-                language=_language(request))
+                language=_language(request), corrections=corrections)
 
 
 def _language(request: Request) -> str:

@@ -27,7 +27,27 @@
     FIELDS.forEach(function (name) { data[name] = value(name); });
     data.labels = Array.prototype.filter.call(form.querySelectorAll("input[name=labels]"),
       function (el) { return el.checked; }).map(function (el) { return el.value; });
+    data.answers = answers();
     return data;
+  }
+  // The call's own questions: fields named "answers.<key>" (checkboxes make a list, radios and the
+  // hidden marker before them one value; "" clears the answer).
+  function answers() {
+    var found = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name.indexOf("answers.") !== 0) { return; }
+      var key = el.name.slice(8);
+      var item = found[key] || (found[key] = { multi: false, values: [] });
+      if (el.type === "checkbox") { item.multi = true; if (el.checked) { item.values.push(el.value); } }
+      else if (el.type === "radio") { if (el.checked) { item.values.push(el.value); } }
+      else if (el.value !== "" || el.type !== "hidden") { item.values.push(el.value); }
+    });
+    var result = {};
+    Object.keys(found).forEach(function (key) {
+      var item = found[key];
+      result[key] = item.multi ? item.values : (item.values.filter(function (v) { return v !== ""; })[0] || "");
+    });
+    return result;
   }
   function say(text, link) {
     if (!status) { return; }
@@ -52,7 +72,8 @@
       description: data.description, licence: data.licence, labels: data.labels,
       repositories: data.repositories.split(/\r?\n/).map(function (s) { return s.trim(); })
         .filter(function (s) { return s; }),
-      organisation: { name: data.org_name, siren: data.org_siren, ror: data.org_ror }
+      organisation: { name: data.org_name, siren: data.org_siren, ror: data.org_ror },
+      answers: data.answers || {}
     };
     if (amount === "") { body.requested_amount = null; }
     else if (/^\d+$/.test(amount)) { body.requested_amount = parseInt(amount, 10); }

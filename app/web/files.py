@@ -1,6 +1,7 @@
 """Files in and out of the web app: downloads named with RFC 6266, uploads refused before they are read.
 
-Downloads: `file_response` is the only way the app serves a file (attachments, CSV exports); its
+Downloads: `file_response` is the only way the app serves a file (attachments, CSV exports), with
+`temp_file_stream` for big exports built on disk (ZIP of a call's files); their
 `Content-Disposition` comes from `registry.files.content_disposition`.
 
 Uploads: `upload_limit(...)` is a route middleware. It runs before anything reads the body (Litestar's
@@ -40,6 +41,28 @@ def file_response(content: bytes, filename: str, media_type: str, *,
     if cache_control:
         base["Cache-Control"] = cache_control
     return Response(content=content, media_type=media_type, headers={**base, **(headers or {})})
+
+
+def temp_file_stream(path: Any, filename: str, media_type: str, *, chunk_size: int = 256 * 1024) -> Any:
+    """A download of a file built in a temporary file (exports), streamed in chunks, then removed; same
+    headers as `file_response`."""
+    from pathlib import Path
+
+    from litestar.response import Stream
+
+    source = Path(path)
+
+    def chunks():  # type: ignore[no-untyped-def]  # a plain iterator: Litestar reads it in a worker thread
+        try:
+            with source.open("rb") as handle:
+                while chunk := handle.read(chunk_size):
+                    yield chunk
+        finally:
+            source.unlink(missing_ok=True)
+
+    return Stream(chunks(), media_type=media_type, headers={
+        "Content-Disposition": content_disposition(filename), "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store", "Content-Length": str(source.stat().st_size)})
 
 
 def size_label(max_bytes: int) -> str:

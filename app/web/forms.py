@@ -38,8 +38,13 @@ FLASH_MESSAGES = {
     "decisions_released": ("success", "Les décisions sont publiées ; les courriers sont dans la file d’envoi."),
     "call_saved": ("success", "L'appel a été enregistré."),
     "call_moved": ("success", "L'état de l'appel a été changé."),
+    "questions_saved": ("success", "Les questions de l’appel ont été enregistrées."),
+    "questions_versioned": ("success", "Nouvelle version des questions enregistrée ; les réponses déjà déposées "
+                                       "gardent la leur."),
     "application_started": ("success", "Votre brouillon de candidature est créé. Il n'est pas encore soumis."),
     "application_saved": ("success", "Brouillon enregistré. Il n'est pas encore soumis."),
+    "correction_requested": ("success", "Correction demandée : les porteurs sont prévenus par courriel."),
+    "correction_replied": ("success", "Message envoyé."),
     "application_saved_with_errors": ("warning", "Brouillon enregistré, sauf les valeurs signalées ci-dessous : "
                                                  "elles ne sont pas valides. Elles sont conservées telles que "
                                                  "saisies, mais la candidature ne pourra être déposée qu'une fois "

@@ -200,7 +200,7 @@ CACHE_ENTRIES = 256
 CACHE_MAX_BODY = 2 * 1024 * 1024
 CACHE_SECONDS = 60  # time-dependent wording is at most this old
 UNCACHED_PREFIXES = ("/healthz", "/static/", "/login", "/logout", "/register", "/account", "/manage",
-                     "/admin", "/api/v1/me")
+                     "/admin", "/api/v1/me", "/team/invitations/")
 # Cookies that change nothing a cached page shows (the language is part of the key); any other cookie
 # (a flash message, a session) sends the request to the application.
 NEUTRAL_COOKIES = {CSRF_COOKIE, LANGUAGE_COOKIE}

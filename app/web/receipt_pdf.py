@@ -26,8 +26,12 @@ class _Receipt(FPDF):
         self.cell(0, 6, f"{self.page_no()}/{{nb}}", align="C")
 
 
-def receipt_pdf(*, version: dict[str, Any], call: Any, owner_name: str, label_names: dict[str, str]) -> bytes:
-    """`version`: the ApplicationVersion row (number, submitted_at, sha256, content, attestation)."""
+def receipt_pdf(*, version: dict[str, Any], call: Any, owner_name: str, label_names: dict[str, str],
+                questions: list[dict[str, Any]] | None = None) -> bytes:
+    """`version`: the ApplicationVersion row (number, submitted_at, sha256, content, attestation);
+    `questions`: the call's questions in the version the content answered."""
+    from registry.calls.questions import answer_rows, answer_text
+
     content = json.loads(version["content"])
     pdf = _Receipt(format="A4")
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
@@ -83,8 +87,15 @@ def receipt_pdf(*, version: dict[str, Any], call: Any, owner_name: str, label_na
     fact(_("Licence envisagée"), content["licence"])
     fact(_("Étiquettes"), ", ".join(label_names.get(slug, slug) for slug in content.get("labels") or []))
 
-    heading(_("Pièces jointes"))
     files = content.get("attachments") or []
+    if questions:
+        heading(_("Réponses aux questions de l’appel"))
+        lang = current_language.get()
+        for row in answer_rows(questions, content.get("answers") or {}):
+            name = (row.get("label_en") if lang == "en" else "") or row["label"]
+            fact(name, answer_text(row, lang, yes=_("Oui"), no=_("Non")))
+
+    heading(_("Pièces jointes"))
     if not files:
         fact(_("Pièces jointes"), _("Aucune"))
     for item in files:

@@ -27,6 +27,7 @@ from ..content import assemble_files, files_to_fetch, interesting_files, parse_t
 from ..errors import N_, HarvestError, RepositoryGone, repeated
 from .refs import RemoteRefs, parse_ls_remote
 
+MAX_LISTED_FILES = 20000
 _GONE_HINTS = ("not found", " 404", " 410", "does not appear to be a git repository")
 _REDIRECT = re.compile(r"returned error: (30[1-8])\b")
 
@@ -172,4 +173,7 @@ class GitHarvester(Harvester):
         }
         for key, value in assemble_files(entries, known, fetched).items():
             setattr(record, key, value)
+        # Every path of the default branch (the shallow fetch has the whole tree), for `file` milestones.
+        names = self._git(workdir, "ls-tree", "-r", "--name-only", "ami/head").splitlines()
+        record.files = sorted(names)[:MAX_LISTED_FILES]
         state["blobs"] = {n: entries[n] for n in interesting_files(sorted(entries))}

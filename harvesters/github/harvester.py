@@ -148,6 +148,7 @@ class GitHubHarvester(HttpForgeHarvester):
         if listing.not_modified:
             return
         entries = mapping.map_root_entries(listing.data)
+        record.files = sorted(entries)  # root files: `file` milestones at the root
         known: dict[str, str] = state.get("blobs", {})
         fetched: dict[str, str] = {}
         for name in files_to_fetch(entries, known, everything=False):

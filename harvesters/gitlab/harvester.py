@@ -109,6 +109,7 @@ class GitLabHarvester(HttpForgeHarvester):
             return
         tree = self.get(f"{base}/repository/tree?ref={quote(branch, safe='')}&per_page=100")
         entries = mapping.map_tree(tree.data, forge=self.label)
+        record.files = sorted(entries)  # root files: `file` milestones at the root
         known: dict[str, str] = state.get("blobs", {})
         fetched: dict[str, str] = {}
         for name in files_to_fetch(entries, known, everything=False):

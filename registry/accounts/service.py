@@ -494,3 +494,14 @@ async def list_users() -> list[dict]:
     for user in users:
         user["roles"] = [r for r in ROLES if r in by_user.get(user["id"], [])]
     return users
+
+
+async def manager_recipients() -> list[dict]:
+    """Every manager once, as a mail recipient: email, name, locale."""
+    rows = await UserRole.select(UserRole.user.email, UserRole.user.name, UserRole.user.locale).where(
+        UserRole.role == "manager")
+    seen: dict[str, dict] = {}
+    for row in rows:
+        seen.setdefault(row["user.email"], {"email": row["user.email"], "name": row["user.name"],
+                                            "locale": row["user.locale"]})
+    return list(seen.values())

@@ -15,7 +15,7 @@ from piccolo.querystring import QueryString
 
 from registry.accounts.permissions import Actor
 from registry.applications.permissions import NOT_FOUND, application_for, can_read_attachment
-from registry.applications.service import ensure_call_open
+from registry.applications.service import ensure_edit_window
 from registry.applications.state import is_editable
 from registry.applications.tables import Application, Attachment, DetachedAttachment
 from registry.audit.log import record_event
@@ -53,7 +53,7 @@ async def add_attachment(application_id: int, *, filename: str, content: bytes, 
     if not is_editable(application.state):
         raise Conflict("Cette candidature n'est pas un brouillon : rouvrez-la pour la modifier.")
     call = await Call.objects().where(Call.id == application.call).first()
-    ensure_call_open(call, now or datetime.now(UTC))
+    await ensure_edit_window(application, call, now or datetime.now(UTC))
     if not content:
         raise _refuse("Choisissez un fichier PDF à joindre.")
     if len(content) > max_bytes:
@@ -122,7 +122,7 @@ async def remove_attachment(application_id: int, attachment_id: int, *, actor: A
     if not is_editable(application.state):
         raise Conflict("Cette candidature n'est pas un brouillon : rouvrez-la pour la modifier.")
     call = await Call.objects().where(Call.id == application.call).first()
-    ensure_call_open(call, now or datetime.now(UTC))
+    await ensure_edit_window(application, call, now or datetime.now(UTC))
     row = await Attachment.objects().where(
         (Attachment.id == attachment_id) & (Attachment.application == application.id)).first()
     if row is None:

@@ -27,7 +27,7 @@ from registry.calls.jsonfield import json_list
 from registry.calls.state import accepts_submissions, call_state
 from registry.calls.tables import Call
 from registry.db import write_transaction
-from registry.errors import Conflict, FieldError, InvalidInput, NotFound
+from registry.errors import N_, Conflict, FieldError, InvalidInput, NotFound
 from registry.labels.tables import Label
 
 CLOSED = "L'appel est clos : la date limite de dépôt est passée ({when}). Plus aucune modification n'est possible."
@@ -50,6 +50,8 @@ class ApplicationInput:
     org_ror: str | None = None
     # Set when the amount was sent explicitly empty (clearing it), as None means unchanged.
     clear_amount: bool = False
+    # Answers to the call's questions {key: value}; keys sent replace, others stay (None: unchanged).
+    answers: dict[str, Any] | None = None
 
 
 def _paris(value: datetime) -> str:
@@ -64,6 +66,17 @@ def ensure_call_open(call: Call, now: datetime) -> None:
         if state == "upcoming":
             raise Conflict("L'appel n'est pas encore ouvert.")
         raise Conflict(CLOSED.format(when=_paris(call.closes_at)))
+
+
+async def ensure_edit_window(application: Any, call: Call, now: datetime) -> None:
+    """Applicants edit a draft while the call is open, an application reopened by a correction
+    request until the request's due date (registry/enquiries/corrections.py), whatever closes_at."""
+    if application.state == "correction_requested":
+        from registry.enquiries.corrections import ensure_correction_open
+
+        await ensure_correction_open(application.id, now)
+    else:
+        ensure_call_open(call, now)
 
 
 # Domain field name (as in errors and the API) -> ApplicationInput attribute.
@@ -92,8 +105,9 @@ def _sent(data: ApplicationInput, attribute: str) -> bool:
     return getattr(data, attribute) is not None
 
 
-async def _clean_all(data: ApplicationInput, call: Call,
-                     policy: UrlPolicy) -> tuple[dict[str, Any], list[int] | None, list[FieldError]]:
+async def _clean_all(data: ApplicationInput, call: Call, policy: UrlPolicy,
+                     held: frozenset[int] = frozenset()) -> tuple[dict[str, Any], list[int] | None, list[FieldError]]:
+    """`held`: the label ids the draft already has, which it keeps even once retired."""
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
     for name in ("title", "public_title", "public_summary", "description", "org_name"):
@@ -118,12 +132,54 @@ async def _clean_all(data: ApplicationInput, call: Call,
     label_ids: list[int] | None = None
     if data.labels is not None:
         slugs = sorted({s.strip() for s in data.labels if s.strip()})
-        rows = await Label.select(Label.id, Label.slug).where(Label.slug.is_in(slugs)) if slugs else []
+        rows = await Label.select(Label.id, Label.slug, Label.retired_at).where(
+            Label.slug.is_in(slugs)) if slugs else []
         unknown = sorted(set(slugs) - {r["slug"] for r in rows})
         if unknown:
             errors.append(FieldError("labels", f"Étiquette(s) inconnue(s) : {', '.join(unknown)}."))
+        # A retired label is no longer offered: only a draft that already holds it keeps it.
+        retired = sorted(r["slug"] for r in rows if r["retired_at"] is not None and r["id"] not in held)
+        if retired:
+            errors.append(FieldError("labels", N_("Étiquette(s) retirée(s), plus proposée(s) : %(slugs)s.")
+                                     % {"slugs": ", ".join(retired)}))
         label_ids = [r["id"] for r in rows]
     return values, label_ids, errors
+
+
+async def _attachment_ids(application_id: int | None) -> set[int]:
+    from registry.applications.tables import Attachment
+
+    if application_id is None:
+        return set()
+    rows = await Attachment.select(Attachment.id).where(Attachment.application == application_id)
+    return {row["id"] for row in rows}
+
+
+async def merge_answers(application: Any, call: Call, sent: dict[str, Any] | None,
+                        pending: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The draft's answers after `sent`: valid ones stored (empty ones removed), invalid ones kept
+    as typed in `pending` under `answers.<key>` (the stored answer stays), unknown keys ignored."""
+    from registry.calls.questions import answers_of, questions_of, validate_answers
+
+    answers = answers_of(getattr(application, "answers", None))
+    if sent is None:
+        return answers
+    questions = {q["key"]: q for q in questions_of(call.questions)}
+    sent = {key: value for key, value in sent.items() if key in questions}
+    clean, errors = validate_answers([questions[key] for key in sent], sent, for_submission=False,
+                                     attachment_ids=await _attachment_ids(getattr(application, "id", None)))
+    messages = {e["field"]: e["message"] for e in errors}
+    for key, value in sent.items():
+        field = f"answers.{key}"
+        if field in messages:
+            pending[field] = {"raw": value, "message": messages[field]}
+            continue
+        pending.pop(field, None)
+        if key in clean:
+            answers[key] = clean[key]
+        else:
+            answers.pop(key, None)
+    return answers
 
 
 async def _clean(data: ApplicationInput, call: Call, policy: UrlPolicy) -> tuple[dict[str, Any], list[int] | None]:
@@ -142,6 +198,14 @@ async def create_application(call_slug: str, data: ApplicationInput, *, actor: A
         raise NotFound("Appel introuvable.")
     ensure_call_open(call, now or datetime.now(UTC))
     values, label_ids = await _clean(data, call, policy)
+    if data.answers:
+        pending: dict[str, dict[str, Any]] = {}
+        values["answers"] = await merge_answers(None, call, data.answers, pending)
+        if pending:
+            errors = [FieldError(name, item["message"]) for name, item in pending.items()]
+            detail = errors[0].message if len(errors) == 1 else "Certains champs sont invalides : " + " ".join(
+                e.message for e in errors)
+            raise InvalidInput(detail, errors)
     async with write_transaction(engine_finder()):
         application = Application(call=call.id, owner=actor.id, state="draft", **values)
         await application.save()
@@ -163,8 +227,10 @@ async def update_application(application_id: int, data: ApplicationInput, *, act
     call = await Call.objects().where(Call.id == application.call).first()
     if not is_editable(application.state):
         raise Conflict("Cette candidature n'est pas un brouillon : rouvrez-la pour la modifier.")
-    ensure_call_open(call, now or datetime.now(UTC))
-    values, label_ids, errors = await _clean_all(data, call, policy)
+    await ensure_edit_window(application, call, now or datetime.now(UTC))
+    held = frozenset(row["label"] for row in await ApplicationLabel.select(ApplicationLabel.label).where(
+        ApplicationLabel.application == application.id))
+    values, label_ids, errors = await _clean_all(data, call, policy, held)
     pending = pending_of(application)
     messages: dict[str, list[str]] = {}
     for error in errors:
@@ -180,9 +246,11 @@ async def update_application(application_id: int, data: ApplicationInput, *, act
             pending[field] = {"raw": "" if raw is None else raw, "message": " ".join(messages[field])}
         else:
             pending.pop(field, None)
+    answers = await merge_answers(application, call, data.answers, pending)
     async with write_transaction(engine_finder()):
         for key, value in values.items():
             setattr(application, key, value)
+        application.answers = answers
         application.pending = pending
         application.updated_at = now or datetime.now(UTC)
         application.revision = application.revision + 1
@@ -244,43 +312,51 @@ async def restore_latest_submissions(call_id: int) -> int:
     5. it moves to "submitted" with an audit entry naming the restored version (and any file missing).
     Returns how many drafts were restored.
     """
-
-    from registry.applications.attachments import detach, reattach  # it imports this module
-
     restored = 0
     drafts = await Application.objects().where((Application.call == call_id) & (Application.state == "draft"))
     for application in drafts:
-        version = await ApplicationVersion.objects().where(
-            ApplicationVersion.application == application.id).order_by(
-            ApplicationVersion.number, ascending=False).first()
-        if version is None:
-            continue
-        content = json.loads(version.content)
-        for key in ("title", "public_title", "public_summary", "description", "requested_amount",
-                    "repositories", "licence"):
-            setattr(application, key, content[key])
-        application.org_name = content["organisation"]["name"]
-        application.org_siren = content["organisation"]["siren"]
-        application.org_ror = content["organisation"]["ror"]
-        application.submitted_at = version.submitted_at
-        application.pending = {}  # the version's values replace whatever was typed since
-        await ApplicationLabel.delete().where(ApplicationLabel.application == application.id)
-        for row in await Label.select(Label.id).where(Label.slug.is_in(content["labels"])) if content["labels"] else []:
-            await ApplicationLabel(application=application.id, label=row["id"]).save()
-        team = set(content["co_applicants"])
-        await CoApplicant.delete().where((CoApplicant.application == application.id)
-                                         & CoApplicant.email.not_in(sorted(team) or [""]))
-        present = {row["email"] for row in await CoApplicant.select(CoApplicant.email).where(
-            CoApplicant.application == application.id)}
-        for email in sorted(team - present):
-            await CoApplicant(application=application.id, email=email, invited_by=application.owner).save()
-        missing = await _restore_attachments(application.id, content.get("attachments", []), detach, reattach)
-        data: dict[str, Any] = {"restored_version": version.number}
-        if missing:
-            data["missing_attachments"] = missing
-        await move_application(application, "submitted", actor=None, data=data)
-        restored += 1
+        restored += await restore_latest_version(application)
     return restored
+
+
+async def restore_latest_version(application: Application, *, target: str = "submitted",
+                                 extra: dict[str, Any] | None = None) -> int:
+    """One application back to its latest submitted version, then moved to `target` (the effects 1-5
+    of restore_latest_submissions; also used when a correction request expires). 1 if restored."""
+    from registry.applications.attachments import detach, reattach  # it imports this module
+
+    version = await ApplicationVersion.objects().where(
+        ApplicationVersion.application == application.id).order_by(
+        ApplicationVersion.number, ascending=False).first()
+    if version is None:
+        return 0
+    content = json.loads(version.content)
+    for key in ("title", "public_title", "public_summary", "description", "requested_amount",
+                "repositories", "licence"):
+        setattr(application, key, content[key])
+    application.org_name = content["organisation"]["name"]
+    application.org_siren = content["organisation"]["siren"]
+    application.org_ror = content["organisation"]["ror"]
+    application.submitted_at = version.submitted_at
+    application.answers = content.get("answers", {})
+    application.questions_version = content.get("questions_version")
+    application.pending = {}  # the version's values replace whatever was typed since
+    await ApplicationLabel.delete().where(ApplicationLabel.application == application.id)
+    for row in await Label.select(Label.id).where(Label.slug.is_in(content["labels"])) if content["labels"] else []:
+        await ApplicationLabel(application=application.id, label=row["id"]).save()
+    team = set(content["co_applicants"])
+    await CoApplicant.delete().where((CoApplicant.application == application.id)
+                                     & CoApplicant.email.not_in(sorted(team) or [""]))
+    present = {row["email"] for row in await CoApplicant.select(CoApplicant.email).where(
+        CoApplicant.application == application.id)}
+    for email in sorted(team - present):
+        await CoApplicant(application=application.id, email=email, invited_by=application.owner).save()
+    missing = await _restore_attachments(application.id, content.get("attachments", []), detach, reattach)
+    data: dict[str, Any] = {"restored_version": version.number, **(extra or {})}
+    if missing:
+        data["missing_attachments"] = missing
+    await move_application(application, target, actor=None, data=data)
+    return 1
 
 
 async def _restore_attachments(application_id: int, wanted: list[dict], detach, reattach) -> list[str]:
@@ -345,4 +421,4 @@ async def remove_co_applicant(application_id: int, co_applicant_id: int, *, acto
 
 
 def input_fields() -> list[str]:
-    return [f.name for f in fields(ApplicationInput) if f.name != "clear_amount"]
+    return [f.name for f in fields(ApplicationInput) if f.name not in ("clear_amount", "answers")]

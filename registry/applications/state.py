@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.errors import Conflict
 
-STATES = ("draft", "submitted", "withdrawn", "under_review", "funded", "rejected")
+STATES = ("draft", "submitted", "withdrawn", "under_review", "correction_requested", "funded", "rejected")
 
 # (from, to) -> action name, as written to the audit log.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -16,6 +16,12 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("submitted", "under_review"): "start_review",
     ("under_review", "funded"): "fund",
     ("under_review", "rejected"): "reject",
+    # A manager's request for changes (registry/enquiries/corrections.py): the applicants edit until the
+    # due date, then resubmit (a new version) or the last submitted version stands (expiry).
+    ("submitted", "correction_requested"): "request_correction",
+    ("under_review", "correction_requested"): "request_correction",
+    ("correction_requested", "submitted"): "resubmit",
+    ("correction_requested", "under_review"): "resubmit",
 }
 
 # Moves the applicant makes; they also need the call to be open (before closes_at).
@@ -26,6 +32,7 @@ STATE_LABELS = {
     "submitted": "soumis",
     "withdrawn": "retiré",
     "under_review": "en évaluation",
+    "correction_requested": "correction demandée",
     "funded": "financé",
     "rejected": "non retenu",
 }
@@ -52,4 +59,5 @@ def can_be_reopened(state: str) -> bool:
 
 
 def is_editable(state: str) -> bool:
-    return state == "draft"
+    """Draft, or reopened by a correction request (whose due date is checked by the service)."""
+    return state in ("draft", "correction_requested")

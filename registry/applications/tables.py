@@ -40,6 +40,10 @@ class Application(Table, tablename="ami_application"):
     # Draft values that did not pass validation, kept as typed until fixed:
     # {field: {"raw": value, "message": error}}; submission is refused while any remain.
     pending = JSON(default={})
+    # Answers to the call's questions {key: value} and the questions version they answer
+    # (set at submission; None while a draft follows the call's current version).
+    answers = JSON(default={})
+    questions_version = Integer(null=True, default=None)
 
 
 class ApplicationVersion(Table, tablename="ami_application_version"):

@@ -17,6 +17,7 @@ from piccolo.querystring import QueryString
 UNVERSIONED = frozenset({
     "ami_data_version", "ami_session", "ami_rate_limit_hit", "ami_outbox_message", "ami_audit_entry",
     "ami_email_token", "ami_api_token", "ami_reminder_sent", "migration", "ami_scheduler_job",
+    "ami_team_invitation",
 })
 _SQLITE_BUMP = ("BEGIN UPDATE ami_data_version SET version = version + 1, "
                 "changed_at = strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'); END")

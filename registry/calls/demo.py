@@ -72,8 +72,39 @@ async def _actor(user_id: int) -> Actor:
     return await actor_for(await User.objects().get(User.id == user_id))
 
 
+# AMI 2025's own questions (registry/calls/questions.py), answered by its demo applications.
+QUESTIONS = [
+    {"key": "sources-donnees", "section": "Données", "section_en": "Data", "kind": "long_text", "required": True,
+     "label": "Sources de données de santé utilisées", "label_en": "Health data sources used",
+     "help": "SNDS, entrepôt de données hospitalier, cohorte… et leur mode d'accès.",
+     "help_en": "SNDS, hospital data warehouse, cohort… and how they are accessed.", "max_length": 3000},
+    {"key": "autorisation-cnil", "section": "Données", "section_en": "Data", "kind": "yes_no", "required": True,
+     "label": "Une autorisation CNIL (ou une méthodologie de référence) couvre-t-elle ces traitements ?",
+     "label_en": "Is the processing covered by a CNIL authorisation (or a reference methodology)?"},
+    {"key": "type-porteur", "section": "Équipe", "section_en": "Team", "kind": "choice", "required": True,
+     "label": "Type d'organisme porteur", "label_en": "Kind of lead organisation",
+     "choices": [{"value": "chu", "label": "CHU", "label_en": "University hospital"},
+                 {"value": "universite", "label": "Université ou EPST", "label_en": "University or research body"},
+                 {"value": "association", "label": "Association", "label_en": "Non-profit"}]},
+    {"key": "taille-equipe", "section": "Équipe", "section_en": "Team", "kind": "number", "required": False,
+     "label": "Nombre de personnes dans l'équipe", "label_en": "Number of people in the team", "min": 1, "max": 50},
+    {"key": "responsable-scientifique", "section": "Équipe", "section_en": "Team", "kind": "text",
+     "required": False, "identifying": True, "label": "Responsable scientifique",
+     "label_en": "Principal investigator"},
+]
+SOURCES = ["SNDS (DCIR et PMSI), accès via le portail de la plateforme des données de santé.",
+           "Entrepôt de données hospitalier du CHU, extraction pseudonymisée.",
+           "Cohorte nationale, données appariées au SNDS."]
+
+
+def demo_answers(index: int) -> dict:
+    return {"sources-donnees": SOURCES[index % len(SOURCES)], "autorisation-cnil": index % 3 != 2,
+            "type-porteur": ("chu", "universite", "association")[index % 3], "taille-equipe": 3 + index,
+            "responsable-scientifique": ("Dr Claire Martin", "Pr Yanis Benali", "Camille Martin")[index % 3]}
+
+
 async def _application(call_slug: str, owner: int, project: tuple, *, index: int, now: datetime,
-                       submit: bool) -> None:
+                       submit: bool, answers: dict | None = None) -> None:
     title, public_title, summary, amount, licence, labels = project
     known = {row["slug"] for row in await Label.select(Label.slug)}
     who = await _actor(owner)
@@ -82,7 +113,7 @@ async def _application(call_slug: str, owner: int, project: tuple, *, index: int
         description=summary + "\n\nProgramme de travail en trois lots : prototype, validation, diffusion.",
         requested_amount=amount, repositories=[f"https://github.com/ami-demo/projet-{index}"], licence=licence,
         labels=[slug for slug in labels if slug in known], org_name="CHU de Démo", org_siren="732829320",
-        org_ror=""), actor=who, policy=POLICY, now=now)
+        org_ror="", answers=answers), actor=who, policy=POLICY, now=now)
     if submit:
         await submit_application(application.id, actor=who, now=now + timedelta(minutes=5))
 
@@ -112,11 +143,11 @@ async def load_demo_calls(users: dict[str, int]) -> None:
             title_en="AMI 2025 — Open algorithms for health-data research", description_fr=DESCRIPTION,
             eligibility_fr=ELIGIBILITY, budget_total=1_500_000, amount_min=50_000, amount_max=250_000,
             opens_at=opens, closes_at=closes, blind=False, reviews_per_application=2,
-            criteria=_criteria()), actor=manager)
+            criteria=_criteria(), questions=QUESTIONS), actor=manager)
         await publish_call("ami-2025", actor=manager)
         for index, project in enumerate(PROJECTS):
             await _application("ami-2025", applicants[index % len(applicants)], project, index=index,
-                               now=opens + timedelta(days=10 + index), submit=True)
+                               now=opens + timedelta(days=10 + index), submit=True, answers=demo_answers(index))
         await move_call("ami-2025", "in_review", actor=manager)
     if not await Call.exists().where(Call.slug == "ami-2027"):
         await create_call(CallInput(

@@ -64,6 +64,7 @@ async def true_counts(call_ids: list[int], *, reopened: set[int] | None = None) 
         elif state in ("funded", "rejected"):
             bucket["decided"] += 1
             bucket[state] += 1
-        if state in ("submitted", "under_review", "funded", "rejected") or row["id"] in versioned:
+        received = ("submitted", "under_review", "correction_requested", "funded", "rejected")
+        if state in received or row["id"] in versioned:
             bucket["submitted"] += 1
     return counts

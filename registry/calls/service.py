@@ -12,6 +12,7 @@ from piccolo.engine import engine_finder
 from registry.accounts.permissions import Actor
 from registry.audit.log import record_event
 from registry.calls.paris import parse_call_time
+from registry.calls.questions import questions_changed, questions_of, validate_questions
 from registry.calls.state import TRANSITIONS, call_state
 from registry.calls.tables import Call, Criterion
 from registry.db import write_transaction
@@ -54,6 +55,10 @@ class CallInput:
     reviews_visibility: str = "after_own"
     criteria: list[CriterionInput] = field(default_factory=list)
     reviews_due_at: Any = None
+    # The call's questions (registry/calls/questions.py); None keeps the current ones.
+    questions: Any = None
+    # After the first submission a change to the questions needs this: it stores a new version.
+    new_version: bool = False
 
 
 def _whole(value: Any, name: str, errors: list[FieldError], *, minimum: int = 0) -> int:
@@ -140,6 +145,11 @@ def validate_call(data: CallInput) -> dict[str, Any]:
                 and values["reviews_due_at"] <= values["closes_at"]:
             errors.append(FieldError("reviews_due_at", "L'échéance des évaluations doit suivre la clôture."))
     values["criteria"] = _validate_criteria(data.criteria, errors)
+    if data.questions is not None:
+        try:
+            values["questions"] = validate_questions(data.questions)
+        except InvalidInput as error:
+            errors.extend(error.errors)
     if errors:
         raise InvalidInput(errors[0].message if len(errors) == 1 else
                            "Le formulaire contient des erreurs : " + " ".join(e.message for e in errors), errors)
@@ -255,7 +265,7 @@ async def create_call(data: CallInput, *, actor: Actor) -> Call:
         if await Call.exists().where(Call.slug == values["slug"]):
             raise InvalidInput("Cet identifiant court est déjà pris.",
                                [FieldError("slug", "Cet identifiant court est déjà pris.")])
-        call = Call(**values, status="draft", created_by=actor.id)
+        call = Call(**{"questions": [], **values}, status="draft", created_by=actor.id)
         await call.save()
         for row in criteria:
             await Criterion(call=call.id, **row).save()
@@ -271,6 +281,7 @@ async def update_call(slug: str, data: CallInput, *, actor: Actor, now: datetime
         raise Conflict("Cet appel ne peut plus être modifié (clos ou en évaluation).")
     values = validate_call(data)
     criteria = values.pop("criteria")
+    questions = values.pop("questions", None)
     if state == "open":
         current = [(c.name, c.weight, c.scale_max, c.eliminatory_below) for c in await criteria_of(call.id)]
         wanted = [(c["name"], c["weight"], c["scale_max"], c["eliminatory_below"]) for c in criteria]
@@ -283,12 +294,60 @@ async def update_call(slug: str, data: CallInput, *, actor: Actor, now: datetime
                                [FieldError("slug", "Cet identifiant court est déjà pris.")])
         for key, value in values.items():
             setattr(call, key, value)
+        if questions is not None:
+            await _apply_questions(call, questions, new_version=data.new_version, actor=actor)
         await call.save()
         await Criterion.delete().where(Criterion.call == call.id)
         for row in criteria:
             await Criterion(call=call.id, **row).save()
         await record_event("call.updated", actor_id=actor.id, actor=actor.email, object_type="call",
                            object_id=call.id, data={"slug": call.slug})
+    return call
+
+
+async def call_has_submissions(call_id: int) -> bool:
+    from registry.applications.tables import ApplicationVersion
+
+    return bool(await ApplicationVersion.exists().where(ApplicationVersion.application.call == call_id))
+
+
+async def _apply_questions(call: Call, questions: list[dict[str, Any]], *, new_version: bool,
+                           actor: Actor) -> bool:
+    """Sets the questions on `call` (not saved); True when they changed. Inside a transaction."""
+    current = questions_of(call.questions)
+    if not questions_changed(current, questions):
+        return False
+    version = call.questions_version or 1
+    if await call_has_submissions(call.id):
+        if not new_version:
+            raise Conflict("Les questions sont figées depuis le premier dépôt : enregistrez-les comme "
+                           "nouvelle version.", [FieldError("questions", "Les questions sont figées depuis le "
+                                                            "premier dépôt : enregistrez-les comme nouvelle version.")])
+        history = questions_of(call.question_versions)
+        history.append({"version": version, "questions": current, "replaced_at": datetime.now(UTC).isoformat()})
+        call.question_versions = history
+        call.questions_version = version + 1
+    call.questions = questions
+    await record_event("call.questions_changed", actor_id=actor.id, actor=actor.email, object_type="call",
+                       object_id=call.id, data={"slug": call.slug, "version": call.questions_version,
+                                                "count": len(questions)})
+    return True
+
+
+async def set_questions(slug: str, raw: Any, *, actor: Actor, new_version: bool = False) -> Call:
+    """The question builder's save: validates, then stores the questions.
+
+    Effects, in one transaction: the questions are replaced while no application was submitted;
+    afterwards a change raises Conflict unless `new_version`, which keeps the current list in
+    `question_versions` and bumps `questions_version`; an audit entry `call.questions_changed`.
+    Submitted applications keep the version they answered. No mail."""
+    questions = validate_questions(raw)
+    async with write_transaction(engine_finder()):
+        call = await call_by_slug(slug)
+        if call.status not in {"draft", "published"} or call_state(call, datetime.now(UTC)) == "closed":
+            raise Conflict("Cet appel ne peut plus être modifié (clos ou en évaluation).")
+        if await _apply_questions(call, questions, new_version=new_version, actor=actor):
+            await call.save()
     return call
 
 

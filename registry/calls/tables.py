@@ -35,6 +35,12 @@ class Call(Table, tablename="ami_call"):
     reviews_visibility = Varchar(length=20, default="after_own")
     # When reviews are due (an assignment's own due_at wins); reminders go out before it.
     reviews_due_at = Timestamptz(null=True, default=None)
+    # The call's own questions (registry/calls/questions.py), ordered; frozen once an application
+    # is submitted: a change then stores a new version, earlier ones kept in question_versions
+    # as [{"version": n, "questions": [...], "replaced_at": iso}].
+    questions = JSON(default=[])
+    questions_version = Integer(default=1)
+    question_versions = JSON(default=[])
     # Stored phase; "upcoming/open/closed" are derived from the dates while published.
     status = Varchar(length=20, default="draft", index=True)
     published_at = Timestamptz(null=True, default=None)

@@ -108,7 +108,7 @@ async def _applicants(application: Application) -> list[dict[str, Any]]:
 
 
 async def _managers() -> list[dict[str, Any]]:
-    from registry.reports.access import manager_recipients
+    from registry.accounts.service import manager_recipients
 
     return await manager_recipients()
 

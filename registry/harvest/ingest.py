@@ -18,7 +18,7 @@ MAX_BACKOFF = timedelta(days=1)
 _SCALAR_FIELDS = (
     "forge_id", "full_name", "default_branch", "description", "homepage", "topics",
     "languages", "stars", "forks", "archived", "last_push_at", "head_sha", "readme_html",
-    "licence_forge", "licence_texts",
+    "licence_forge", "licence_texts", "files",
 )
 
 

@@ -39,6 +39,7 @@ class RepositoryRecord:
     head_sha: str | None = None
     readme_html: str | None = None
     metadata_files: dict[str, Any] | None = None  # merged key by key into the stored dict
+    files: list[str] | None = None  # paths of the default branch listed (root, or whole tree for Git)
     licence_forge: str | None = None
     licence_texts: dict[str, str] | None = None  # replaces the stored dict when given
     releases: list[ReleaseRecord] | None = None  # real releases; upserted by tag

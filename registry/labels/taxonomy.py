@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from registry.labels.tables import Label
-
 # (slug, category, name_fr, name_en, description_fr)
 TAXONOMY: list[tuple[str, str, str, str, str]] = [
     ("pseudonymisation", "theme", "Pseudonymisation et anonymisation", "Pseudonymisation and anonymisation",
@@ -52,13 +50,7 @@ TAXONOMY: list[tuple[str, str, str, str, str]] = [
 
 
 async def load_taxonomy() -> int:
-    """Creates the labels that are missing; returns how many were created."""
-    existing = {row["slug"] for row in await Label.select(Label.slug)}
-    created = 0
-    for position, (slug, category, name_fr, name_en, description_fr) in enumerate(TAXONOMY):
-        if slug in existing:
-            continue
-        await Label.insert(Label(slug=slug, category=category, name_fr=name_fr, name_en=name_en,
-                                 description_fr=description_fr, position=position))
-        created += 1
-    return created
+    """Creates the labels that are missing (never a merged one's slug); returns how many were created."""
+    from registry.labels.service import install_taxonomy
+
+    return await install_taxonomy()

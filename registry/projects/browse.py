@@ -163,8 +163,13 @@ def matching_ids(query: BrowseQuery) -> tuple[str, list[Any]] | None:
             parts.append(matched[0])
             args += matched[1]
     for slug in query.labels:
-        parts.append(_facet("label"))
-        args.append(slug)
+        # The slug of a merged label stands for the label it went into (registry.labels.service.merge_labels).
+        parts.append(
+            "SELECT project AS id FROM ami_project_facet WHERE kind = 'label' AND value = COALESCE(("
+            "SELECT ami_label.slug FROM ami_label_alias JOIN ami_label ON ami_label.id = ami_label_alias.label "
+            "WHERE ami_label_alias.old_slug = {}), {})"
+        )
+        args += [slug, slug]
     simple = [
         ("licence", query.licence),
         ("language", query.language),

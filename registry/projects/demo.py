@@ -170,20 +170,78 @@ async def _add_project(entry: dict[str, Any], call_id: int) -> None:
         await ProjectLabel.insert(ProjectLabel(project=project.id, label=label_id))
     for repo in entry["repositories"]:
         await _add_repository(project.id, repo)
-    for milestone in entry["milestones"]:
-        await Milestone.insert(
-            Milestone(
-                project=project.id,
-                title=milestone["title"],
-                due_on=date.fromisoformat(milestone["due_on"]),
-                deliverable=milestone["deliverable"],
-                expected_version=milestone["expected_version"],
-                status=milestone["status"],
-            )
-        )
     for result in entry["results"]:
         await Result.insert(Result(project=project.id, **result))
     await refresh_search_index(project.id)
+    await _add_milestones(project.id, entry)
+
+
+# Milestones of the demo projects, in every status and tranche state, consistent with their demo releases:
+# (title, due_on, kind, parameter, tranche amount or None, what a manager did: "" | "tick:<note>" |
+# "waive:<reason>" | "missed", tranche state reached when met: "" (due) | "approved" | "paid").
+DEMO_MILESTONES: dict[str, list[tuple[str, str, str, str, int | None, str, str]]] = {
+    "edsnlp": [("Modèle de négation réentraîné", "2026-06-30", "release", "0.16", 60_000, "", "paid"),
+               ("Version 1.0 stable", "2027-06-30", "release", "1.0", 80_000, "", "")],
+    "eds-pseudo": [("Jeu de test synthétique publié", "2026-03-31", "manual", "", 40_000,
+                    "tick:Jeu de test publié sur l’entrepôt de données, vérifié le 2 avril 2026", "approved"),
+                   ("Version 0.5", "2026-09-30", "release", "0.5", 40_000, "", "")],
+    "eds-scikit": [("Phénotype diabète validé", "2026-04-30", "release", "0.1.8", 30_000, "", "paid"),
+                   ("Version 0.2", "2027-04-30", "release", "0.2", 30_000, "", "")],
+    "scalpel-extraction": [("Version 2 publiée", "2026-05-31", "release", "2.0", 50_000, "", ""),
+                           ("Fichier publiccode.yml", "2027-05-31", "file", "publiccode.yml", None, "", "")],
+    "snds-tools": [("Version 1.0", "2026-06-30", "release", "1.0", 20_000, "", "")],
+    "omop-cdm-fr": [("Alignement OMOP 5.4.2", "2026-02-28", "release", "5.4.2", 20_000, "", "paid"),
+                    ("Alignement OMOP 5.4.10", "2027-01-31", "release", "5.4.10", 30_000, "", "")],
+    "boas-outils-qualite": [("Rapport qualité accessible", "2026-12-31", "release", "1.2", 50_000, "", "approved")],
+    "schema-snds": [("Schéma 2026", "2026-10-31", "release", "2026.1", 20_000, "", "paid"),
+                    ("Documentation relue par la CNAM", "2026-06-30", "manual", "", None,
+                     "waive:Relecture reprise par le groupe de travail national, hors du projet", "")],
+    "snds-synthetique": [("Version 1.0", "2026-09-30", "release", "1.0", 45_000, "", "")],
+    "tableau-bord-sejours": [("Mise en conformité de la licence", "2026-03-31", "licence", "", 15_000, "missed", "")],
+}
+
+
+async def _add_milestones(project_id: int, entry: dict[str, Any]) -> None:
+    """The demo milestones, their status computed from the demo releases (as a harvest would), then what the
+    managers did; written directly (no audit entries nor mails: the demo is no one's decision)."""
+    from registry.projects.milestones import find_evidence
+
+    project = await Project.select(Project.licence_compliant, Project.licence_expression).where(
+        Project.id == project_id).first()
+    repositories = await Repository.select(Repository.id, Repository.url, Repository.last_push_at,
+                                           Repository.head_sha, Repository.files).where(
+        Repository.project == project_id)
+    releases = await Release.select(Release.tag, Release.url, Release.commit_sha, Release.published_at).where(
+        Release.repository.is_in([r["id"] for r in repositories] or [0]))
+    today = datetime.now(UTC).date()
+    for position, (title, due, kind, parameter, amount, action, reached) in enumerate(
+            DEMO_MILESTONES.get(entry["slug"], [])):
+        row = Milestone(project=project_id, title=title, due_on=date.fromisoformat(due), kind=kind, position=position,
+                        min_version=parameter if kind == "release" else "", path=parameter if kind == "file" else "",
+                        tranche_amount=amount, tranche_state="planned" if amount is not None else "",
+                        status="pending", evidence={})
+        evidence = find_evidence({"kind": kind, "min_version": row.min_version, "path": row.path, "since": None},
+                                 project=project, repositories=repositories, releases=releases)
+        if action.startswith("tick:"):
+            evidence = {"note": action[5:], "by": "Gabriel Gestion", "observed_at": f"{due}T10:00:00+00:00"}
+        if evidence is not None:
+            row.status, row.evidence = "met", evidence
+            row.met_at = datetime.fromisoformat(evidence.get("published_at") or evidence["observed_at"])
+            row.note = evidence.get("note", "")
+            if amount is not None:
+                row.tranche_state = reached or "due"
+                moment = row.met_at
+                if reached in ("approved", "paid"):
+                    row.tranche_approved_at = moment
+                if reached == "paid":
+                    row.tranche_paid_at = moment
+        elif action.startswith("waive:"):
+            row.status, row.waived_reason = "waived", action[6:]
+        elif action == "missed":
+            row.status = "missed"
+        elif row.due_on < today:
+            row.status = "late"
+        await row.save()
 
 
 async def load_demo_projects() -> None:

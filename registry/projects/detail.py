@@ -16,6 +16,8 @@ from registry.errors import NotFound
 from registry.projects.licence_view import SOURCE_LABELS, SOURCE_MAP, project_licence
 from registry.projects.queries import _LIST_COLUMNS, _LIST_FROM, _aware, _json, _release, _summary, _when, reading
 from registry.projects.tables import Project
+from registry.team.edits import result_view
+from registry.team.members import public_members
 
 _NESTED_DETAIL = (
     ", (SELECT {agg}({row}(ami_label.slug, ami_label.category, ami_label.name_fr, ami_label.name_en, "
@@ -23,7 +25,9 @@ _NESTED_DETAIL = (
     "WHERE ami_project_label.project = ami_project.id) AS labels_json"
     ", (SELECT {agg}({row}(f.id, f.repository, f.source, f.path, f.expression, f.confidence, f.detected_at)) "
     "FROM ami_licence_finding f WHERE f.project = ami_project.id AND f.release IS NULL) AS findings_json"
-    ", (SELECT {agg}({row}(m.id, m.title, m.due_on, m.deliverable, m.expected_version, m.status, m.verified_at)) "
+    ", (SELECT {agg}({row}(m.id, m.title, m.due_on, m.deliverable, m.expected_version, m.status, m.verified_at, "
+    "m.kind, m.min_version, m.path, m.since, m.evidence, m.met_at, m.note, m.waived_reason, m.position, "
+    "m.tranche_amount, m.tranche_state, m.tranche_approved_at, m.tranche_paid_at)) "
     "FROM ami_milestone m WHERE m.project = ami_project.id) AS milestones_json"
     ", (SELECT {agg}({row}(r.id, r.kind, r.title, r.url, r.identifier, r.year)) "
     "FROM ami_result r WHERE r.project = ami_project.id) AS results_json"
@@ -94,12 +98,19 @@ async def project_detail(slug: str) -> dict[str, Any]:
     url_of = {r["id"]: r["url"] for r in repositories}
     per_repo = {r.repository_id: r.expression for r in licence.repositories}
     milestones = [
-        (i, {"title": title, "due_on": _day(due), "deliverable": deliverable, "expected_version": version,
-             "status": status, "verified_at": _when(verified)})
-        for i, title, due, deliverable, version, status, verified in _json(row["milestones_json"]) or []
+        (i, {"id": i, "title": title, "due_on": _day(due), "deliverable": deliverable, "expected_version": version,
+             "status": status, "verified_at": _when(verified), "kind": kind, "min_version": min_version,
+             "path": path, "since": _day(since), "evidence": (_json(evidence) if isinstance(evidence, str)
+                                                             else evidence) or {},
+             "met_at": _when(met_at), "note": note, "waived_reason": waived, "position": position,
+             "tranche": None if amount is None else {"amount": amount, "state": tranche_state or "planned",
+                                                     "approved_at": _when(approved_at), "paid_at": _when(paid_at)}})
+        for (i, title, due, deliverable, version, status, verified, kind, min_version, path, since, evidence, met_at,
+             note, waived, position, amount, tranche_state, approved_at, paid_at) in _json(row["milestones_json"]) or []
     ]
-    # ORDER BY due_on as each engine does it: NULLs first on SQLite, last on PostgreSQL.
-    milestones.sort(key=lambda m: ((m[1]["due_on"] is None) == postgres, m[1]["due_on"] or date.min, m[0]))
+    # By position, then due date (a milestone without one last).
+    milestones.sort(key=lambda m: (m[1]["position"] or 0, m[1]["due_on"] is None, m[1]["due_on"] or date.min, m[0]))
+    tranches = [m["tranche"] for _, m in milestones if m["tranche"]]
     detail.update(
         description=row["description"],
         team=_json(row["team"]) or [],
@@ -132,10 +143,14 @@ async def project_detail(slug: str) -> dict[str, Any]:
         ],
         releases=[{**_release(r), "repository": url_of[r["repository"]]} for r in releases],
         milestones=[m for _, m in milestones],
+        amount_paid=sum(t["amount"] for t in tranches if t["state"] == "paid"),
+        amount_planned=sum(t["amount"] for t in tranches),
         results=[
-            {"kind": kind, "title": title, "url": url, "identifier": identifier, "year": year}
-            for _, kind, title, url, identifier, year in sorted(_json(row["results_json"]) or [], key=lambda r: r[0])
+            result_view({"id": i, "kind": kind, "title": title, "url": url, "identifier": identifier, "year": year})
+            for i, kind, title, url, identifier, year in sorted(_json(row["results_json"]) or [], key=lambda r: r[0])
         ],
+        # The team's accounts, public names only (registry.team).
+        members=await public_members(project_id),
     )
     return detail
 

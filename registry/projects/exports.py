@@ -32,6 +32,11 @@ CSV_COLUMNS = (
     "derniere_version_date",
     "depots",
     "url",
+    "montant_verse_eur",
+    "jalons_atteints",
+    "jalons_total",
+    "resultats",
+    "dois",
 )
 
 
@@ -71,9 +76,45 @@ def projects_csv(items: list[dict[str, Any]], base_url: str) -> str:
                 _iso(latest.get("published_at")),
                 " | ".join(repo["url"] for repo in item["repositories"]),
                 f"{base_url}/projects/{item['slug']}",
+                item.get("amount_paid", 0),
+                item.get("milestones_met", 0),
+                item.get("milestones_total", 0),
+                item.get("results_count", 0),
+                " | ".join(item.get("dois", [])),
             ]
         )
     return out.getvalue()
+
+
+async def add_funding(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Adds `amount_paid` (tranches paid), `milestones_met` and `milestones_total` to each listed project."""
+    from registry.projects.milestones import funding_summary
+
+    # All milestones at once for a long list (no oversized IN list): the table is small.
+    funding = await funding_summary([item["id"] for item in items] if len(items) <= 500 else None) if items else {}
+    for item in items:
+        figures = funding.get(item["id"], {})
+        item.update(amount_paid=figures.get("paid", 0), milestones_met=figures.get("met", 0),
+                    milestones_total=figures.get("total", 0))
+    await _add_results(items)
+    return items
+
+
+async def _add_results(items: list[dict[str, Any]]) -> None:
+    """`results_count` and `dois` (the results' DOIs) of each listed project (registry.team)."""
+    from registry.projects.tables import Result
+    from registry.team.edits import result_view
+
+    ids = [item["id"] for item in items]
+    rows = await Result.select(Result.project, Result.kind, Result.title, Result.identifier).where(
+        Result.project.is_in(ids)) if 0 < len(ids) <= 500 else (await Result.select(
+            Result.project, Result.kind, Result.title, Result.identifier) if ids else [])
+    by_project: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_project.setdefault(row["project"], []).append(result_view(row))
+    for item in items:
+        results = by_project.get(item["id"], [])
+        item.update(results_count=len(results), dois=[r["doi"] for r in results if r["doi"]])
 
 
 def _jsonable(value: Any) -> Any:
@@ -160,7 +201,24 @@ def software_source_code(detail: dict[str, Any], base_url: str, *, context: str)
     citations = [r["url"] for r in detail["results"] if r["kind"] in ("publication", "doi") and r["url"]]
     if citations:
         document["citation"] = citations
+    publications = [_publication(r) for r in detail["results"] if r["kind"] in ("publication", "doi")]
+    if publications:  # CodeMeta's referencePublication (ScholarlyArticle), DOIs as https://doi.org/…
+        document["referencePublication"] = publications
     return {k: v for k, v in document.items() if v not in (None, [], "")}
+
+
+def _publication(result: dict[str, Any]) -> dict[str, Any]:
+    doi = result.get("doi") or ""
+    article: dict[str, Any] = {"@type": "ScholarlyArticle", "name": result["title"]}
+    if doi:
+        article["@id"] = f"https://doi.org/{doi}"
+        article["identifier"] = {"@type": "PropertyValue", "propertyID": "DOI", "value": doi}
+    url = result.get("url") or (f"https://doi.org/{doi}" if doi else "")
+    if url:
+        article["url"] = url
+    if result.get("year"):
+        article["datePublished"] = str(result["year"])
+    return article
 
 
 def _licence_ids(expression: str) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from registry.accounts.permissions import Actor
-from registry.accounts.tables import UserRole
+from registry.accounts.service import manager_recipients
 from registry.audit.log import record_event
 from registry.db import write_transaction
 from registry.errors import N_, Conflict, InvalidInput, NotFound, invalid
@@ -359,7 +359,7 @@ async def mark_met(milestone: dict[str, Any], evidence: dict[str, Any], *, actor
 
         # A process without mail set up (a bare script) still records the milestone; the app, the CLI and the
         # scheduler configure the outbox.
-        for manager in await _managers() if _configuration.composer is not None else []:
+        for manager in await manager_recipients() if _configuration.composer is not None else []:
             await queue_mail(to=manager["email"], template="milestone_met", language=manager["locale"] or "fr",
                              object_type="milestone", object_id=milestone["id"],
                              context={"name": manager["name"], "title": milestone["title"],
@@ -375,16 +375,6 @@ async def mark_late(milestone: dict[str, Any]) -> None:
             (Milestone.id == milestone["id"]) & (Milestone.status == "pending"))
         await record_event("milestone.late", actor="harvest", object_type="milestone", object_id=milestone["id"],
                            data={"project": milestone.get("project_slug", "")})
-
-
-async def _managers() -> list[dict[str, Any]]:
-    rows = await UserRole.select(UserRole.user.email, UserRole.user.name, UserRole.user.locale).where(
-        UserRole.role == "manager")
-    seen: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        seen.setdefault(row["user.email"], {"email": row["user.email"], "name": row["user.name"],
-                                            "locale": row["user.locale"]})
-    return list(seen.values())
 
 
 def find_evidence(milestone: dict[str, Any], *, project: dict[str, Any], repositories: list[dict[str, Any]],

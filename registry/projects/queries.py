@@ -363,12 +363,19 @@ async def list_labels() -> list[dict[str, Any]]:
     }
     rows = (
         await Label.select(
-            Label.slug, Label.category, Label.name_fr, Label.name_en, Label.description_fr, Label.description_en
+            Label.id, Label.slug, Label.category, Label.name_fr, Label.name_en, Label.description_fr,
+            Label.description_en, Label.position, Label.retired_at
         )
         .order_by(Label.category)
         .order_by(Label.position)
     )
-    return [{**row, "projects": counts.get(row["slug"], 0)} for row in rows]
+    from registry.labels.tables import LabelAlias
+
+    aliases: dict[int, list[str]] = {}
+    for alias in await LabelAlias.select(LabelAlias.old_slug, LabelAlias.label).order_by(LabelAlias.old_slug):
+        aliases.setdefault(alias["label"], []).append(alias["old_slug"])
+    return [{**row, "projects": counts.get(row["slug"], 0), "retired": row["retired_at"] is not None,
+             "aliases": aliases.get(row["id"], [])} for row in rows]
 
 
 async def project_slugs() -> list[dict[str, Any]]:

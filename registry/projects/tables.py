@@ -76,6 +76,8 @@ class Repository(Table, tablename="ami_repository"):
     readme_html = Text(default="")
     # Parsed codemeta.json, CITATION.cff and publiccode.yml, keyed by file name.
     metadata_files = JSON(default={})
+    # File paths of the default branch seen by the last listing (root for the forges' APIs, the whole tree for Git).
+    files = JSON(default=[])
     licence_forge = Varchar(length=100, default="")
     # Raw licence file texts keyed by path, for the detector.
     licence_texts = JSON(default={})
@@ -121,8 +123,26 @@ class Milestone(Table, tablename="ami_milestone"):
     due_on = Date(null=True, default=None)
     deliverable = Varchar(length=300, default="")
     expected_version = Varchar(length=50, default="")
-    status = Varchar(length=20, default="planned")  # planned | met | late
-    verified_at = Timestamptz(null=True, default=None)
+    # Kept from the first model: `deliverable` is the free text, `expected_version` the old release target.
+    status = Varchar(length=20, default="pending")  # pending | met | late | missed | waived
+    verified_at = Timestamptz(null=True, default=None)  # last evaluation
+    # Deliverable checked against harvested data (registry.projects.milestones).
+    kind = Varchar(length=20, default="manual")  # release | licence | activity | file | manual
+    min_version = Varchar(length=100, default="")
+    path = Varchar(length=500, default="")
+    since = Date(null=True, default=None)
+    evidence = JSON(default={})
+    met_at = Timestamptz(null=True, default=None)
+    note = Text(default="")
+    waived_reason = Text(default="")
+    position = Integer(default=0)
+    # Payment tranche: none when tranche_amount is NULL.
+    tranche_amount = Integer(null=True, default=None)
+    tranche_state = Varchar(length=20, default="")  # planned | due | approved | paid
+    tranche_approved_at = Timestamptz(null=True, default=None)
+    tranche_approved_by = Integer(null=True, default=None)
+    tranche_paid_at = Timestamptz(null=True, default=None)
+    tranche_paid_by = Integer(null=True, default=None)
 
 
 class Result(Table, tablename="ami_result"):

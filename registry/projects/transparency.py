@@ -15,7 +15,7 @@ from registry.errors import NotFound
 from registry.projects.tables import Project
 
 PUBLISHED_STATES = ("decided", "archived")
-RECEIVED_STATES = ("submitted", "under_review", "funded", "rejected", "withdrawn")
+RECEIVED_STATES = ("submitted", "under_review", "correction_requested", "funded", "rejected", "withdrawn")
 SCORE_BUCKETS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, 101))
 
 
@@ -89,6 +89,7 @@ async def call_transparency(slug: str) -> dict[str, Any]:
             partial=False,
             imported=False,
             amount_granted=0,
+            amount_paid=0,
         )
         return report
     criteria = (
@@ -100,11 +101,18 @@ async def call_transparency(slug: str) -> dict[str, Any]:
     )
     projects = (
         await Project.select(
-            Project.slug, Project.title, Project.public_title, Project.amount_granted, Project.decided_at
+            Project.id, Project.slug, Project.title, Project.public_title, Project.amount_granted, Project.decided_at
         )
         .where(Project.call == call["id"])
         .order_by(Project.amount_granted, ascending=False)
     )
+    from registry.projects.milestones import funding_summary
+
+    funding = await funding_summary([p["id"] for p in projects])
+    for item in projects:
+        figures = funding.get(item.pop("id"), {})
+        item.update(amount_paid=figures.get("paid", 0), milestones_met=figures.get("met", 0),
+                    milestones_total=figures.get("total", 0))
     applications = await _applications(call["id"])
     decisions = await _decisions(call["id"])
     distribution = await _score_distribution(call["id"])
@@ -119,6 +127,7 @@ async def call_transparency(slug: str) -> dict[str, Any]:
         decisions=decisions,
         score_distribution=distribution if distribution and any(b["count"] for b in distribution) else None,
         amount_granted=sum(p["amount_granted"] or 0 for p in projects),
+        amount_paid=sum(p["amount_paid"] for p in projects),
         partial=applications is None or decisions is None or distribution is None,
         imported=imported,
     )

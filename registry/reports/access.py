@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.accounts.permissions import Actor, is_staff
-from registry.accounts.tables import User, UserRole
+from registry.accounts.tables import User
 from registry.errors import N_, Forbidden, NotFound
 from registry.projects.tables import Project
 
@@ -63,16 +63,6 @@ async def member_recipients(project_id: int) -> list[dict[str, Any]]:
     if not ids:
         return []
     return await User.select(User.id, User.email, User.name, User.locale).where(User.id.is_in(ids))
-
-
-async def manager_recipients() -> list[dict[str, Any]]:
-    rows = await UserRole.select(UserRole.user.email, UserRole.user.name, UserRole.user.locale).where(
-        UserRole.role == "manager")
-    seen: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        seen.setdefault(row["user.email"], {"email": row["user.email"], "name": row["user.name"],
-                                            "locale": row["user.locale"]})
-    return list(seen.values())
 
 
 async def project_by_slug(slug: str) -> Project:

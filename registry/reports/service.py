@@ -11,6 +11,7 @@ from typing import Any
 from piccolo.engine import engine_finder
 
 from registry.accounts.permissions import Actor, is_staff
+from registry.accounts.service import manager_recipients
 from registry.audit.log import record_event
 from registry.db import write_transaction
 from registry.errors import N_, Conflict, FieldError, Forbidden, InvalidInput, NotFound, invalid
@@ -18,7 +19,6 @@ from registry.outbox.service import queue_mail
 from registry.projects.tables import Project
 from registry.reports.access import (
     ensure_member,
-    manager_recipients,
     member_recipients,
     project_by_slug,
 )

@@ -169,7 +169,8 @@ async def release_decisions(call_slug: str, *, actor: Actor, mailer: Mailer | No
     another try):
     1. per decision: it is marked released; its application moves to funded or rejected (through
        move_application, with its audit entry); its reviews are locked; a funded one gets its
-       registry project and repositories; an audit entry `decision.released`;
+       registry project and repositories, and its team (registry.team: owner lead, co-applicants with
+       an account members, the others invited by mail); an audit entry `decision.released`;
     2. the call moves to "decided" (through move_call, with its audit entry);
     3. the letters, one per owner and co-applicant, are queued in the outbox.
     After commit: the registry's search index is refreshed and the outbox delivers the letters
@@ -206,6 +207,9 @@ async def release_decisions(call_slug: str, *, actor: Actor, mailer: Mailer | No
             if decision.outcome == "funded":
                 project = await _create_project(application, decision, call, gitlab_hosts)
                 decision.project_id = project.id
+                from registry.team.members import make_release_members
+
+                await make_release_members(project, application)
             await decision.save()
             await record_event("decision.released", actor_id=actor.id, actor=actor.email, object_type="decision",
                                object_id=decision.id, data={"application": application.id,

@@ -14,7 +14,7 @@ from registry.reviews.reviewing import criteria_specs
 from registry.reviews.scoring import Aggregate, aggregate, rank
 from registry.reviews.tables import Decision, Review
 
-RANKED_STATES = ("submitted", "under_review", "funded", "rejected")
+RANKED_STATES = ("submitted", "under_review", "correction_requested", "funded", "rejected")
 SORT_KEYS = ("score_mean", "score_median", "score_stdev", "score_min", "score_max", "reviews", "application_id",
              "requested_amount")
 

@@ -10,6 +10,7 @@ from typing import Any
 from registry.accounts.tables import User
 from registry.applications.queries import co_applicants, label_slugs
 from registry.applications.tables import Application, Attachment
+from registry.calls.questions import answer_rows, answers_of, version_questions
 from registry.calls.tables import Call
 from registry.reviews.access import application_of, as_json, call_of, sees_full_application, sees_identity
 from registry.reviews.pool import label_names
@@ -68,6 +69,12 @@ async def application_for_reviewer(assignment: Assignment) -> dict[str, Any]:
         # Numbered, not named: a file name can carry an author's name.
         "attachments": [{"id": a["id"], "name": f"Pièce jointe {i}" if call.blind else a["filename"],
                          "size": a["size"]} for i, a in enumerate(attachments, start=1)],
+        # Answers to the call's questions, against the version answered; on blind calls files and
+        # answers flagged identifying are left out (registry/calls/questions.py).
+        "questions_version": application.questions_version,
+        "answers": answer_rows(version_questions(call.to_dict(), application.questions_version),
+                               answers_of(application.answers), blind_reader=bool(call.blind),
+                               attachments={a["id"]: a["filename"] for a in attachments}),
     }
     if sees_identity(call):
         view["applicant"] = await _identity(application)

@@ -10,7 +10,9 @@ from tests.applications.helpers import actor, draft, open_call
 
 ALLOWED = {("draft", "submitted"), ("draft", "withdrawn"), ("submitted", "draft"), ("submitted", "withdrawn"),
            ("withdrawn", "draft"), ("submitted", "under_review"), ("under_review", "funded"),
-           ("under_review", "rejected")}
+           ("under_review", "rejected"), ("submitted", "correction_requested"),
+           ("under_review", "correction_requested"), ("correction_requested", "submitted"),
+           ("correction_requested", "under_review")}
 
 
 @pytest.mark.parametrize("current", STATES)

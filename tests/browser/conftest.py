@@ -2,58 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import re
-import time
-from collections.abc import Iterator
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.conftest import PASSWORD, free_port, serving
+from tests.conftest import PASSWORD, serving
 from tests.reviews.conftest import make_world  # noqa: F401 - the call-in-review builder, shared as a fixture
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
-
-
-class Collector:
-    """An aiosmtpd handler keeping every message that arrives, parsed with the modern email policy."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-    async def wait_for(self, to: str, subject: str, within: float = 5.0) -> EmailMessage:
-        """The message to `to` with this subject; the app sends before answering, so this rarely waits."""
-        deadline = time.monotonic() + within
-        while True:
-            for message in self.messages:
-                if message["To"] == to and message["Subject"] == subject:
-                    return message
-            if time.monotonic() > deadline:
-                seen = [(m["To"], m["Subject"]) for m in self.messages]
-                raise AssertionError(f"no mail to {to} with subject {subject!r}; received: {seen}")
-            await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[str, Collector]]:
-    handler = Collector()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{port}", handler
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

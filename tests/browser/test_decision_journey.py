@@ -109,7 +109,7 @@ async def test_manager_assigns_ranks_decides_and_releases(smtp_live_server, cont
     # One batch release.
     await page.get_by_role("link", name="← Décisions").click()
     await page.get_by_role("button", name="Publier toutes les décisions").click()
-    await expect(page.locator("#confirm-what")).to_contain_text("4 courriels seront envoyés")  # the confirmation step
+    await expect(page.locator("#confirm-what")).to_contain_text("5 courriels seront envoyés")  # the confirmation step: 4 letters, 1 team invitation
     await page.locator("form.confirm-form").get_by_role("button").click()
     await expect(page.locator("[role=status]").first).to_have_text(
         "Les décisions sont publiées ; les courriers sont dans la file d’envoi.")

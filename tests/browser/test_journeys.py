@@ -334,11 +334,12 @@ async def test_4_manager_assigns_ranks_decides_and_releases(smtp_live_server, jo
     await j.status("La décision est préparée.")
     await j.step("decisions")
 
-    # The release is confirmed on a page that says how many mails leave: 2 letters × (owner + co-applicant).
+    # The release is confirmed on a page that says how many mails leave: 2 letters × (owner + co-applicant),
+    # and the funded project's co-applicant, who has no account, is invited to join its team.
     await page.get_by_role("button", name=j.t("Publier toutes les décisions")).click()
     what = page.locator("#confirm-what")
-    await expect(what).to_contain_text("2 décisions seront publiées et 4 courriels seront envoyés" if lang == "fr"
-                                       else "2 decisions will be published and 4 emails will be sent")
+    await expect(what).to_contain_text("2 décisions seront publiées et 5 courriels seront envoyés" if lang == "fr"
+                                       else "2 decisions will be published and 5 emails will be sent")
     await j.step("release-confirm")
     await page.locator("form.confirm-form").get_by_role("button").click()
     await j.status("Les décisions sont publiées ; les courriers sont dans la file d’envoi.")

@@ -5,47 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from datetime import UTC, datetime, timedelta
-from email import policy
-from email.parser import BytesParser
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.conftest import csrf_from, free_port, http_client, login
+from tests.conftest import csrf_from, http_client, login
 
 pytestmark = pytest.mark.asyncio
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
-        return "250 OK"
-
-    async def settle(self, count: int, within: float = 5.0) -> list:
-        deadline = time.monotonic() + within
-        while len(self.messages) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        return self.messages
-
-    def to(self, address: str) -> list[str]:
-        return [m["Subject"] for m in self.messages if m["To"] == address]
-
-
 @pytest.fixture
-def inbox():
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{port}", handler
-    finally:
-        controller.stop()
+def inbox(smtp_server):
+    return smtp_server
 
 
 @pytest.fixture

@@ -191,5 +191,8 @@ async def test_labels_api_counts_projects(client, demo):
         "description_fr": "Système national des données de santé : DCIR, PMSI, causes de décès.",
         "description_en": "",
         "projects": 6,
+        "position": 9,
+        "retired": False,
+        "aliases": [],
     }
     assert labels["fhir"]["projects"] == 0

@@ -117,7 +117,14 @@ async def test_api_project_detail(client, demo):
         "2026-11-28T04:10:00Z",
         "",
     )
-    assert body["milestones"] == [] and body["results"] == []
+    assert [(m["title"], m["status"], m["evidence"].get("tag"), m["tranche"]) for m in body["milestones"]] == [
+        ("Alignement OMOP 5.4.2", "met", "v5.4.2", {"amount": 20_000, "state": "paid",
+                                                   "approved_at": body["milestones"][0]["met_at"],
+                                                   "paid_at": body["milestones"][0]["met_at"]}),
+        ("Alignement OMOP 5.4.10", "pending", None, {"amount": 30_000, "state": "planned", "approved_at": None,
+                                                     "paid_at": None}),
+    ]  # registry.projects.demo: 5.4.10 > 5.4.2 as versions
+    assert body["amount_paid"] == 20_000 and body["results"] == []
 
 
 async def test_api_project_releases(client, demo):

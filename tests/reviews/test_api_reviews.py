@@ -309,7 +309,9 @@ async def test_decisions_release_and_applicant_feedback(client, make_world, api_
         ("porteuse@chu-exemple.fr", "Décision : votre candidature est retenue — Titre public 0"),
         ("coporteur@chu-exemple.fr", "Décision : votre candidature est retenue — Titre public 0"),
         ("porteuse@chu-exemple.fr", "Décision : votre candidature n’est pas retenue — Titre public 1"),
-        ("coporteur@chu-exemple.fr", "Décision : votre candidature n’est pas retenue — Titre public 1")])
+        ("coporteur@chu-exemple.fr", "Décision : votre candidature n’est pas retenue — Titre public 1"),
+        # The funded project's co-applicant has no account: invited to join its team.
+        ("coporteur@chu-exemple.fr", "Invitation à rejoindre l’équipe d’un projet financé — Titre public 0")])
     for _, subject, body in letters:
         assert "Entre nous." not in body
         if "n’est pas" in subject:

@@ -155,14 +155,15 @@ async def test_release_asks_with_counts_then_sends(client, make_world, settings)
     assert "Publier toutes les décisions" in decisions.text
     assert "Décisions préparées : 2 sur 2 (1 financée, 1 refusée)." in decisions.text
     letters = await client.get("/manage/reviews/calls/ami-test/letters?lang=en")
-    assert "2 letters (1 funded, 1 rejected) — 4 emails will be sent when the decisions are published." in letters.text
+    assert "2 letters (1 funded, 1 rejected) — 5 emails will be sent when the decisions are published." in letters.text
     # Each letter is previewed in its recipient's language (French here), whatever the manager reads.
     assert "Décision : votre candidature est retenue — Titre public 0" in letters.text
     asked = await post_form(client, "/manage/reviews/calls/ami-test/decisions?lang=fr",
                             "/manage/reviews/calls/ami-test/release", {})
     assert asked.status_code == 200
     # Owner and co-applicant each get a letter: 2 decisions, 4 mails.
-    assert "2 décisions seront publiées et 4 courriels seront envoyés (1 financée, 1 refusée)." in asked.text
+    assert "2 décisions seront publiées et 5 courriels seront envoyés (1 financée, 1 refusée)." in asked.text
+    assert "1 co-porteur sans compte sera invité par courriel à rejoindre l’équipe du projet." in asked.text
     assert "1 projet financé sera créé dans le registre public." in asked.text
     assert "Montant total accordé : 40" in asked.text
     assert await OutboxMessage.count() == 0
@@ -170,13 +171,13 @@ async def test_release_asks_with_counts_then_sends(client, make_world, settings)
     assert (await Call.objects().get(Call.id == world.call.id)).status == "in_review"
     english = await post_form(client, "/manage/reviews/calls/ami-test/decisions?lang=en",
                               "/manage/reviews/calls/ami-test/release", {})
-    assert "2 decisions will be published and 4 emails will be sent (1 funded, 1 rejected)." in english.text
+    assert "2 decisions will be published and 5 emails will be sent (1 funded, 1 rejected)." in english.text
     done = await post_form(client, "/manage/reviews/calls/ami-test/decisions?lang=fr",
                            "/manage/reviews/calls/ami-test/release", {"confirm": "1"})
     assert "Les décisions sont publiées" in done.text
-    assert await OutboxMessage.count() == 4
+    assert await OutboxMessage.count() == 5  # 4 letters and the co-applicant's team invitation
     assert sorted(r["template"] for r in await OutboxMessage.select(OutboxMessage.template)) == [
-        "decision_funded", "decision_funded", "decision_rejected", "decision_rejected"]
+        "decision_funded", "decision_funded", "decision_rejected", "decision_rejected", "team_invitation"]
     assert await AuditEntry.count().where(AuditEntry.action == "decision.released") == 2
     assert (await Call.objects().get(Call.id == world.call.id)).status == "decided"
     dashboard = await client.get("/manage")

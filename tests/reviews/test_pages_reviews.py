@@ -144,7 +144,8 @@ async def test_manager_pages_and_csv(client, make_world) -> None:
     assert "Confidentiel comité" not in letters.text
     asked = await post_form(client, "/manage/reviews/calls/ami-test/decisions",
                             "/manage/reviews/calls/ami-test/release", {})
-    assert "2 décisions seront publiées et 4 courriels seront envoyés (1 financée, 1 refusée)." in asked.text
+    assert "2 décisions seront publiées et 5 courriels seront envoyés (1 financée, 1 refusée)." in asked.text
+    assert "1 co-porteur sans compte sera invité par courriel" in asked.text
     released = await post_form(client, "/manage/reviews/calls/ami-test/decisions",
                                "/manage/reviews/calls/ami-test/release", {"confirm": "1"})
     assert "Les décisions sont publiées ; les courriers sont dans la file d’envoi." in released.text

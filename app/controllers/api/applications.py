@@ -28,6 +28,7 @@ from registry.applications.service import ApplicationInput, pending_errors
 from registry.applications.submission import ATTESTATION, latest_receipt, submission_problems
 from registry.calls.jsonfield import json_list
 from registry.calls.paris import iso
+from registry.calls.questions import answers_of
 from registry.calls.tables import Call
 
 UNSET = msgspec.UNSET
@@ -52,6 +53,8 @@ class ApplicationIn(msgspec.Struct):
     licence: str | msgspec.UnsetType = UNSET
     labels: list[str] | msgspec.UnsetType = UNSET
     organisation: OrganisationIn | msgspec.UnsetType = UNSET
+    # Answers to the call's questions {key: value}; the keys sent replace, the others stay.
+    answers: dict[str, Any] | msgspec.UnsetType = UNSET
 
 
 class Organisation(msgspec.Struct):
@@ -102,6 +105,9 @@ class ApplicationOut(msgspec.Struct):
     # Invalid values the draft keeps as typed (not stored in their field until fixed); submission refuses them.
     errors: list[Missing]
     revision: int
+    answers: dict[str, Any] = {}
+    # The call's questions version answered (null while a draft follows the current one).
+    questions_version: int | None = None
 
 
 class ApplicationSummary(msgspec.Struct):
@@ -153,7 +159,7 @@ def application_input(data: JSONBody[ApplicationIn]) -> ApplicationInput:
         description=value(data.description), requested_amount=value(data.requested_amount),
         clear_amount=data.requested_amount is None, repositories=value(data.repositories),
         licence=value(data.licence), labels=value(data.labels), org_name=value(organisation.name),
-        org_siren=value(organisation.siren), org_ror=value(organisation.ror))
+        org_siren=value(organisation.siren), org_ror=value(organisation.ror), answers=value(data.answers))
 
 
 def receipt_out(receipt: Any) -> ReceiptOut:
@@ -182,7 +188,8 @@ async def application_out(application: Any, actor: Any = None) -> ApplicationOut
         submitted_at=iso(application.submitted_at), receipt=receipt_out(receipt) if receipt else None,
         missing=[Missing(field=p.field, message=p.message) for p in problems],
         errors=[Missing(field=e.field, message=e.message) for e in pending_errors(application)]
-        if application.state == "draft" else [], revision=application.revision)
+        if application.state == "draft" else [], revision=application.revision,
+        answers=answers_of(application.answers), questions_version=application.questions_version)
 
 
 class ApplicationsApi(Controller):
@@ -225,7 +232,9 @@ class ApplicationsApi(Controller):
                      data: JSONBody[SubmitIn | None] = None) -> SubmitOut:
         attestation = _(ATTESTATION) if data is not None and data.attestation else ""
         receipt = await submit_and_notify(request, application_id, attestation=attestation)
-        return SubmitOut(id=application_id, state="submitted", receipt=receipt_out(receipt))
+        # "submitted", or "under_review" again after a correction request found it there.
+        state = (await application_for(request.user, application_id)).state
+        return SubmitOut(id=application_id, state=state, receipt=receipt_out(receipt))
 
     @post("/applications/{application_id:int}/withdraw", status_code=200, summary="Withdraw before closes_at")
     async def withdraw(self, request: Request, application_id: FromPath[int]) -> ApplicationOut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from app.web.guards import requires_staff
@@ -13,6 +13,7 @@ from registry.accounts.permissions import is_staff
 from registry.calls import queries, service
 from registry.calls.jsonfield import json_list
 from registry.calls.paris import iso
+from registry.calls.questions import questions_of
 from registry.calls.service import CallInput, CriterionInput
 from registry.calls.state import call_state
 from registry.errors import NotFound, invalid
@@ -53,6 +54,10 @@ class CallIn(msgspec.Struct):
     reviews_per_application: int = 2
     reviews_visibility: str = "after_own"
     reviews_due_at: str | None = None
+    # The call's questions (registry/calls/questions.py); absent keeps the current ones.
+    questions: list[Any] | None = None
+    # Required to change questions once an application was submitted: stores a new version.
+    new_version: bool = False
 
 
 class AnchorOut(msgspec.Struct):
@@ -92,6 +97,15 @@ class CallOut(msgspec.Struct):
     criteria: list[CriterionOut]
     published_at: str | None = None
     reviews_due_at: str | None = None
+    questions: list[dict[str, Any]] = []
+    questions_version: int = 1
+    # The published FAQ [{id, question, answer, published_at, updated_at}] (one call's read only).
+    faq: list[dict[str, Any]] = []
+
+
+class QuestionsPatch(msgspec.Struct):
+    questions: list[Any] | None = None
+    new_version: bool = False
 
 
 class CallPage(msgspec.Struct):
@@ -116,7 +130,7 @@ def call_input(data: JSONBody[CallIn]) -> CallInput:
         criteria=[CriterionInput(name=c.name, weight=c.weight, scale_max=c.scale_max, description=c.description,
                                  eliminatory_below=c.eliminatory_below, description_en=c.description_en,
                                  anchors=[msgspec.structs.asdict(a) for a in c.anchors]) for c in data.criteria],
-        reviews_due_at=data.reviews_due_at)
+        reviews_due_at=data.reviews_due_at, questions=data.questions, new_version=data.new_version)
 
 
 def effective_policy(call: Any) -> list[str]:
@@ -137,6 +151,7 @@ async def call_out(call: Any) -> CallOut:
         licence_policy=effective_policy(row), blind=row["blind"],
         reviews_per_application=row["reviews_per_application"], reviews_visibility=row["reviews_visibility"],
         published_at=iso(row["published_at"]), reviews_due_at=iso(row.get("reviews_due_at")),
+        questions=questions_of(row.get("questions")), questions_version=row.get("questions_version") or 1,
         criteria=[CriterionOut(name=c["name"], description=c["description"], weight=c["weight"],
                                scale_max=c["scale_max"], eliminatory_below=c["eliminatory_below"],
                                description_en=c.get("description_en") or "",
@@ -179,7 +194,13 @@ class CallsApi(Controller):
 
     @get("/{slug:str}", summary="One call with its criteria")
     async def get_call(self, request: Request, slug: FromPath[str]) -> CallOut:
-        return await call_out(await visible_call(request, slug))
+        from app.controllers.api.enquiries import faq_out
+        from registry.enquiries.service import faq_of
+
+        call = await visible_call(request, slug)
+        out = await call_out(call)
+        out.faq = [msgspec.structs.asdict(faq_out(row)) for row in await faq_of(call.id)]
+        return out
 
     @post("/", guards=[requires_staff], status_code=201, summary="Create a call (manager)")
     async def create_call(self, request: Request, data: JSONBody[CallIn]) -> CallOut:
@@ -189,6 +210,14 @@ class CallsApi(Controller):
     @put("/{slug:str}", guards=[requires_staff], summary="Replace a call's settings (manager)")
     async def update_call(self, request: Request, slug: FromPath[str], data: JSONBody[CallIn]) -> CallOut:
         return await call_out(await service.update_call(slug, call_input(data), actor=request.user))
+
+    @patch("/{slug:str}", guards=[requires_staff], summary="Change a call's questions (manager)")
+    async def patch_call(self, request: Request, slug: FromPath[str], data: JSONBody[QuestionsPatch]) -> CallOut:
+        """Replaces the questions; after the first submission a change needs `new_version: true` (409 otherwise)."""
+        if data.questions is None:
+            return await call_out(await service.call_by_slug(slug))
+        return await call_out(await service.set_questions(slug, data.questions, actor=request.user,
+                                                          new_version=data.new_version))
 
     @post("/{slug:str}/publish", guards=[requires_staff], status_code=200, summary="Publish a call (manager)")
     async def publish(self, request: Request, slug: FromPath[str]) -> CallOut:

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get
-from litestar.params import FromPath
+from litestar import Controller, Request, get, patch
+from litestar.params import FromPath, JSONBody
 
+from app.web.guards import requires_login
 from registry.projects import detail as detail_queries
 from registry.projects import queries
 from registry.projects.browse import parse_browse_query, parse_since
@@ -96,6 +97,13 @@ class TeamMember(msgspec.Struct):
     organisation: str = ""
 
 
+class TrancheRef(msgspec.Struct):
+    amount: int
+    state: str
+    approved_at: datetime | None = None
+    paid_at: datetime | None = None
+
+
 class Milestone(msgspec.Struct):
     title: str
     due_on: date | None
@@ -103,6 +111,16 @@ class Milestone(msgspec.Struct):
     expected_version: str
     status: str
     verified_at: datetime | None
+    id: int = 0
+    kind: str = "manual"
+    min_version: str = ""
+    path: str = ""
+    since: date | None = None
+    evidence: dict[str, Any] = {}
+    met_at: datetime | None = None
+    note: str = ""
+    waived_reason: str = ""
+    tranche: TrancheRef | None = None
 
 
 class ResultOut(msgspec.Struct):
@@ -111,6 +129,8 @@ class ResultOut(msgspec.Struct):
     url: str
     identifier: str
     year: int | None
+    id: int = 0
+    doi: str = ""  # 10.NNNN/… when the identifier is a DOI (link: https://doi.org/<doi>)
 
 
 class RepositoryOut(msgspec.Struct):
@@ -177,6 +197,16 @@ class ProjectDetail(msgspec.Struct):
     repositories: list[RepositoryOut]
     milestones: list[Milestone]
     results: list[ResultOut]
+    amount_paid: int = 0
+    members: list[TeamMember] = []  # the team's accounts (registry.team), public names only
+
+
+class ProjectPatchIn(msgspec.Struct):
+    public_title: Any = msgspec.UNSET
+    public_summary: Any = msgspec.UNSET
+    description: Any = msgspec.UNSET
+    team: Any = msgspec.UNSET
+    repositories: Any = msgspec.UNSET
 
 
 class LabelOut(msgspec.Struct):
@@ -187,6 +217,9 @@ class LabelOut(msgspec.Struct):
     description_fr: str
     description_en: str
     projects: int
+    position: int = 0
+    retired: bool = False  # retired labels stay on their projects and are no longer offered
+    aliases: list[str] = []  # slugs of the labels merged into this one (they still resolve)
 
 
 def _convert(value: Any, kind: type) -> Any:
@@ -219,6 +252,22 @@ class ProjectsApi(Controller):
         detail["licence_findings"] = detail.pop("findings")
         return _convert(detail, ProjectDetail)
 
+    @patch("/projects/{slug:str}", guards=[requires_login],
+           summary="Modifier les champs publics d'un projet (membre ou gestionnaire)")
+    async def patch_project(self, request: Request, slug: FromPath[str],
+                            data: JSONBody[ProjectPatchIn]) -> ProjectDetail:
+        """Only the fields given change (team: [{name, role?, organisation?}], repositories: [url]);
+        each change is audited and listed in the project's public history (/projects/{slug}/history)."""
+        from app.controllers.applications import url_policy
+        from registry.team import edits
+
+        given = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not msgspec.UNSET}
+        await edits.edit_public(slug, given, actor=request.user, policy=url_policy(request),
+                                gitlab_hosts=tuple(request.app.state.settings.gitlab_hosts))
+        detail = await detail_queries.project_detail(slug)
+        detail["licence_findings"] = detail.pop("findings")
+        return _convert(detail, ProjectDetail)
+
     @get("/projects/{slug:str}/releases", summary="Versions d'un projet")
     async def project_releases(self, slug: FromPath[str]) -> list[ReleaseOut]:
         return _convert(await queries.project_releases(slug), list[ReleaseOut])
@@ -236,6 +285,4 @@ class ProjectsApi(Controller):
             items=_convert(items, list[RegistryRelease]), total=total, page=query.page, per_page=query.per_page
         )
 
-    @get("/labels", summary="Étiquettes de la taxonomie, avec le nombre de projets")
-    async def labels(self) -> list[LabelOut]:
-        return _convert(await queries.list_labels(), list[LabelOut])
+    # GET /api/v1/labels lives with the label writes in app/controllers/api/labels.py (one route, one controller).
