@@ -8,7 +8,8 @@ from typing import Any
 from piccolo.engine import engine_finder
 
 from registry.accounts.permissions import Actor
-from registry.accounts.tables import User, UserRole
+from registry.accounts.service import manager_recipients
+from registry.accounts.tables import User
 from registry.applications.tables import Application
 from registry.audit.log import record_event
 from registry.calls.tables import Criterion
@@ -118,9 +119,8 @@ async def declare(assignment_id: int, *, actor: Actor, conflict: bool, kind: str
                                                           "kind": assignment.conflict_kind,
                                                           "note": assignment.conflict_note})
         if conflict and mailer is not None:
-            managers = await UserRole.select(UserRole.user.email).where(UserRole.role == "manager")
-            for row in managers:
-                await mailer.send(to=row["user.email"], template="review_conflict", language="fr",
+            for manager in await manager_recipients():
+                await mailer.send(to=manager["email"], template="review_conflict", language=manager["locale"] or "fr",
                                   object_type="assignment", object_id=assignment.id, context={
                     "reviewer": actor.name, "reviewer_email": actor.email, "application_id": application.id,
                     "public_title": application.public_title or application.title,

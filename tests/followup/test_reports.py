@@ -176,14 +176,16 @@ async def test_permissions_and_validation(client, api_token, team):
     # Only managers request reports, and the request names every bad field.
     refused = await client.post("/api/v1/projects/outil-public/reports", headers=lead,
                                 json={"due_on": "2027-01-01", "period": "S1"})
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and "detail" in refused.json()
     bad = await client.post("/api/v1/projects/outil-public/reports", headers=manager,
                             json={"due_on": "demain", "period": ""})
     assert bad.status_code == 422
     assert sorted(e["field"] for e in bad.json()["errors"]) == ["due_on", "period"]
     missing = await client.post("/api/v1/projects/nulle-part/reports", headers=manager,
                                 json={"due_on": "2027-01-01", "period": "S1"})
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and "detail" in missing.json()
+    from registry.reports.tables import Report
+    assert await Report.count() == 0  # none of the refused requests made a report
     created = await client.post("/api/v1/projects/outil-public/reports", headers=manager,
                                 json={"due_on": "2027-01-01", "period": "S1"})
     report_id = created.json()["id"]

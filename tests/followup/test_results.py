@@ -35,7 +35,7 @@ async def test_results_api_project_page_codemeta_and_export(settings, app_factor
     member = await api_token(world.co)
     async with http_client(app) as client:
         anonymous = await client.post(f"/api/v1/projects/{slug}/results", json={"kind": "dataset", "title": "X"})
-        assert anonymous.status_code == 401
+        assert anonymous.status_code == 401 and "detail" in anonymous.json()
         outsider = await client.post(f"/api/v1/projects/{slug}/results", headers=await api_token(world.outsider),
                                      json={"kind": "publication", "title": "X", "doi": "10.1234/x"})
         assert outsider.status_code == 403 and "detail" in outsider.json()

@@ -102,7 +102,8 @@ async def test_merge_moves_projects_and_the_old_slug_keeps_working(client, make_
     # The old slug is taken for good; merging again into a third label carries the alias along.
     taken = await client.post("/api/v1/labels", json={"slug": "pmsi", "category": "data_source", "name_fr": "P",
                                                       "name_en": "P"}, headers=staff)
-    assert taken.status_code == 409
+    assert taken.status_code == 409 and [e["field"] for e in taken.json()["errors"]] == ["slug"]
+    assert await Label.count().where(Label.slug == "pmsi") == 0  # the alias stays an alias, no label made
     await client.post("/api/v1/labels/snds/merge", json={"merge_into": "cohortes"}, headers=staff)
     page = await client.get("/projects?label=pmsi", follow_redirects=False)
     assert page.headers["location"] == "/projects?label=cohortes"
